@@ -1,22 +1,456 @@
 package clerkhook
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
 )
 
-// EventHandlerFunc handles one event; see [WithEventHandler].
+// EventHandlerFunc handles one event; see [WithEventHandler]. It runs with
+// the deadline of [WithTimeout].
 type EventHandlerFunc func(ctx context.Context, evt *Event) error
 
-// Handler placeholder (being written).
+// Handler is the http.Handler that receives Clerk's webhook deliveries. For
+// each POST it verifies the signature over the raw body, parses the event,
+// writes user, organization and membership events to the store, runs the
+// event handlers registered for the event's type, and answers:
+//
+//   - 200 when the delivery was processed, was a duplicate of one already
+//     processed, or has a type nothing is configured to handle;
+//   - 400 when the svix-* headers are missing or malformed, or the signed
+//     body is not a valid event of its type;
+//   - 401 when no signature matches or the timestamp is out of tolerance;
+//   - 405 (with Allow: POST) for any other method;
+//   - 409 while another attempt of the same delivery is being processed;
+//   - 413 when the body is larger than [WithMaxBodyBytes];
+//   - 500 when the store or an event handler failed or panicked, and 503
+//     when they ran out of time ([WithTimeout]), so that Clerk retries.
+//
+// Response bodies are one generic word; details go to the log.
 type Handler struct {
-	v     *Verifier
-	store UserStore
-	c     *config
+	verifier      *Verifier
+	users         UserStore
+	orgs          OrganizationStore
+	memberships   MembershipStore
+	dedup         Deduplicator
+	writer        DeliveryWriter
+	eventHandlers map[string][]EventHandlerFunc
+	logger        *slog.Logger
+	maxBodyBytes  int64
+	timeout       time.Duration
+	now           func() time.Time
+	buffers       sync.Pool
 }
 
 func newHandler(v *Verifier, store UserStore, c *config) *Handler {
-	return &Handler{v: v, store: store, c: c}
+	h := &Handler{
+		verifier:      v,
+		users:         store,
+		eventHandlers: c.eventHandlers,
+		logger:        c.logger,
+		maxBodyBytes:  c.maxBodyBytes,
+		timeout:       c.timeout,
+		now:           c.now,
+	}
+	if h.logger == nil {
+		h.logger = slog.Default()
+	}
+	h.orgs, _ = store.(OrganizationStore)
+	h.memberships, _ = store.(MembershipStore)
+	h.dedup, _ = store.(Deduplicator)
+	h.writer, _ = store.(DeliveryWriter)
+	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {}
+// The outcomes a delivery is logged with.
+const (
+	outcomeProcessed  = "processed"
+	outcomeStale      = "stale"
+	outcomeDuplicate  = "duplicate"
+	outcomeIgnored    = "ignored"
+	outcomeInProgress = "in_progress"
+	outcomeRejected   = "rejected"
+	outcomeFailed     = "failed"
+)
+
+// delivery is what the Handler knows of one request as it goes.
+type delivery struct {
+	id       string
+	event    *Event
+	objectID string
+	outcome  string
+	status   int
+	err      error
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	d := h.serve(w, r)
+	h.log(r.Context(), d, h.now().Sub(start))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(d.status)
+	io.WriteString(w, d.outcome+"\n")
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
+	buf := h.getBuffer()
+	defer h.putBuffer(buf)
+	d := &delivery{id: DeliveryID(r.Header)}
+	evt, status, err := readEvent(w, r, h.verifier, h.maxBodyBytes, buf)
+	if err != nil {
+		d.status, d.outcome, d.err = status, outcomeRejected, err
+		return d
+	}
+	d.event = evt
+	work, err := h.plan(evt)
+	if err != nil {
+		d.status, d.outcome, d.err = http.StatusBadRequest, outcomeRejected, err
+		return d
+	}
+	if work == nil {
+		d.status, d.outcome = http.StatusOK, outcomeIgnored
+		return d
+	}
+	d.objectID = work.objectID
+	h.process(r.Context(), d, work)
+	return d
+}
+
+// readEvent reads, verifies and parses a delivery, reading the body into
+// buf. On failure it returns the status to answer.
+func readEvent(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64, buf *bytes.Buffer) (*Event, int, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method)
+	}
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", limit)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
+	}
+	body := buf.Bytes()
+	if err := v.Verify(body, r.Header); err != nil {
+		return nil, verifyStatus(err), err
+	}
+	evt, err := ParseEvent(body)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	evt.ID = DeliveryID(r.Header)
+	return evt, http.StatusOK, nil
+}
+
+// verifyStatus is the status that answers a verification error.
+func verifyStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrNoMatchingSignature), errors.Is(err, ErrTimestampTooOld), errors.Is(err, ErrTimestampTooNew):
+		return http.StatusUnauthorized
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// work is what a delivery makes the Handler do: at most one store write,
+// then the event handlers.
+type work struct {
+	objectID string
+	// write is the store write, or nil.
+	write func(ctx context.Context) error
+	// writeOnce, when set, does the write and records the delivery in one
+	// step (see DeliveryWriter).
+	writeOnce func(ctx context.Context) error
+	handlers  []EventHandlerFunc
+}
+
+// plan decodes the event's data and decides what the delivery does. It
+// returns nil work for an event nothing handles, and an error matching
+// ErrInvalidEvent for data that does not fit the event's type.
+func (h *Handler) plan(evt *Event) (*work, error) {
+	w := &work{handlers: h.eventHandlers[evt.Type]}
+	var err error
+	switch evt.Type {
+	case EventUserCreated, EventUserUpdated:
+		var u *User
+		if u, err = evt.User(); err == nil {
+			w.objectID = u.ID
+			w.write = func(ctx context.Context) error { return h.users.UpsertUser(ctx, u) }
+			if h.writer != nil && len(w.handlers) == 0 {
+				w.writeOnce = func(ctx context.Context) error {
+					return h.writer.UpsertUserDelivery(ctx, evt.ID, evt.Type, u)
+				}
+			}
+		}
+	case EventUserDeleted:
+		var del *DeletedObject
+		if del, err = evt.DeletedObject(); err == nil {
+			w.objectID = del.ID
+			at := evt.Time()
+			w.write = func(ctx context.Context) error { return h.users.DeleteUser(ctx, del.ID, at) }
+			if h.writer != nil && len(w.handlers) == 0 {
+				w.writeOnce = func(ctx context.Context) error {
+					return h.writer.DeleteUserDelivery(ctx, evt.ID, evt.Type, del.ID, at)
+				}
+			}
+		}
+	case EventOrganizationCreated, EventOrganizationUpdated:
+		if h.orgs != nil {
+			var o *Organization
+			if o, err = evt.Organization(); err == nil {
+				w.objectID = o.ID
+				w.write = func(ctx context.Context) error { return h.orgs.UpsertOrganization(ctx, o) }
+			}
+		}
+	case EventOrganizationDeleted:
+		if h.orgs != nil {
+			var del *DeletedObject
+			if del, err = evt.DeletedObject(); err == nil {
+				w.objectID = del.ID
+				at := evt.Time()
+				w.write = func(ctx context.Context) error { return h.orgs.DeleteOrganization(ctx, del.ID, at) }
+			}
+		}
+	case EventOrganizationMembershipCreated, EventOrganizationMembershipUpdated, EventOrganizationMembershipDeleted:
+		if h.memberships != nil {
+			var m *OrganizationMembership
+			if m, err = evt.OrganizationMembership(); err == nil {
+				w.objectID = m.ID
+				if m.OrganizationID() == "" || m.UserID() == "" {
+					return nil, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
+				}
+				if evt.Type == EventOrganizationMembershipDeleted {
+					at := evt.Time()
+					w.write = func(ctx context.Context) error {
+						return h.memberships.DeleteMembership(ctx, m.OrganizationID(), m.UserID(), at)
+					}
+				} else {
+					w.write = func(ctx context.Context) error { return h.memberships.UpsertMembership(ctx, m) }
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if w.write != nil && w.objectID == "" {
+		return nil, fmt.Errorf("%w: %s without an id", ErrInvalidEvent, evt.Type)
+	}
+	if w.write == nil && len(w.handlers) == 0 {
+		return nil, nil
+	}
+	return w, nil
+}
+
+// process runs the work of a delivery under the Handler's deadline and
+// records the outcome in d. The work runs in its own goroutine so that a
+// store or event handler that ignores its context cannot hold the response
+// past the deadline; the goroutine ends when they return.
+func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	done := make(chan *delivery, 1)
+	go func() {
+		result := &delivery{}
+		defer func() {
+			if v := recover(); v != nil {
+				result.status, result.outcome = http.StatusInternalServerError, outcomeFailed
+				result.err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
+			}
+			done <- result
+		}()
+		h.run(ctx, d.event, w, result)
+	}()
+	select {
+	case r := <-done:
+		d.status, d.outcome, d.err = r.status, r.outcome, r.err
+	case <-ctx.Done():
+		d.status, d.outcome, d.err = http.StatusServiceUnavailable, outcomeFailed, ctx.Err()
+	}
+}
+
+// run does the work of one delivery with the bookkeeping of deduplication.
+func (h *Handler) run(ctx context.Context, evt *Event, w *work, result *delivery) {
+	if w.writeOnce != nil {
+		result.err = w.writeOnce(ctx)
+		h.settle(ctx, result)
+		return
+	}
+	if h.dedup == nil {
+		result.err = h.apply(ctx, evt, w)
+		h.settle(ctx, result)
+		return
+	}
+	if err := h.dedup.ClaimDelivery(ctx, evt.ID, evt.Type); err != nil {
+		result.err = err
+		h.settle(ctx, result)
+		return
+	}
+	claimed := true
+	defer func() {
+		// A panic or failure must not leave the claim to block the retry.
+		if claimed {
+			h.release(ctx, evt.ID)
+		}
+	}()
+	if result.err = h.apply(ctx, evt, w); result.err != nil && !errors.Is(result.err, ErrStale) {
+		h.settle(ctx, result)
+		return
+	}
+	if err := h.dedup.CompleteDelivery(ctx, evt.ID); err != nil {
+		// Everything was applied: answering 2xx is right. The claim lapses,
+		// and a replay after that is applied again, harmlessly.
+		h.logger.LogAttrs(ctx, slog.LevelError, "clerkhook: recording a processed delivery failed",
+			slog.String("delivery_id", evt.ID), slog.Any("error", err))
+	}
+	claimed = false
+	h.settle(ctx, result)
+}
+
+// release gives up a claim, with a deadline of its own since ctx may be
+// the one that ran out.
+func (h *Handler) release(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
+	defer cancel()
+	if err := h.dedup.ReleaseDelivery(ctx, id); err != nil {
+		h.logger.LogAttrs(ctx, slog.LevelError, "clerkhook: releasing a delivery claim failed",
+			slog.String("delivery_id", id), slog.Any("error", err))
+	}
+}
+
+// apply does the store write, then runs the event handlers. A stale write
+// does not stop the handlers: the event did happen.
+func (h *Handler) apply(ctx context.Context, evt *Event, w *work) error {
+	var stale error
+	if w.write != nil {
+		if err := w.write(ctx); errors.Is(err, ErrStale) {
+			stale = err
+		} else if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	for _, fn := range w.handlers {
+		if err := fn(ctx, evt); err != nil {
+			return fmt.Errorf("event handler: %w", err)
+		}
+	}
+	return stale
+}
+
+// settle turns the error of a delivery's work into its status and outcome.
+func (h *Handler) settle(ctx context.Context, r *delivery) {
+	switch err := r.err; {
+	case err == nil:
+		r.status, r.outcome = http.StatusOK, outcomeProcessed
+	case errors.Is(err, ErrStale):
+		r.status, r.outcome, r.err = http.StatusOK, outcomeStale, nil
+	case errors.Is(err, ErrDuplicateDelivery):
+		r.status, r.outcome, r.err = http.StatusOK, outcomeDuplicate, nil
+	case errors.Is(err, ErrDeliveryInProgress):
+		r.status, r.outcome, r.err = http.StatusConflict, outcomeInProgress, nil
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		r.status, r.outcome = http.StatusServiceUnavailable, outcomeFailed
+	default:
+		r.status, r.outcome = http.StatusInternalServerError, outcomeFailed
+	}
+}
+
+// log writes the one line of a delivery: Info when it was accepted, Warn
+// when it was refused, Error when it failed. It never logs the body or
+// anything from it but ids and the type.
+func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
+	level := slog.LevelInfo
+	switch {
+	case d.status >= 500:
+		level = slog.LevelError
+	case d.status >= 400:
+		level = slog.LevelWarn
+	}
+	if !h.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("delivery_id", d.id))
+	if d.event != nil {
+		attrs = append(attrs, slog.String("event_type", d.event.Type))
+	}
+	if d.objectID != "" {
+		attrs = append(attrs, slog.String("object_id", d.objectID))
+	}
+	attrs = append(attrs,
+		slog.String("outcome", d.outcome),
+		slog.Int("status", d.status),
+		slog.Duration("duration", took))
+	if d.err != nil {
+		attrs = append(attrs, slog.String("error", d.err.Error()))
+	}
+	h.logger.LogAttrs(ctx, level, "clerk webhook", attrs...)
+}
+
+// maxPooledBuffer keeps the buffers of unusually large bodies from staying
+// in memory.
+const maxPooledBuffer = 256 << 10
+
+func (h *Handler) getBuffer() *bytes.Buffer {
+	if b, ok := h.buffers.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (h *Handler) putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	h.buffers.Put(b)
+}
+
+// eventContextKey is the context key of the verified event.
+type eventContextKey struct{}
+
+// EventFromContext returns the verified event that [Middleware] put in the
+// request's context.
+func EventFromContext(ctx context.Context) (*Event, bool) {
+	evt, ok := ctx.Value(eventContextKey{}).(*Event)
+	return evt, ok
+}
+
+// Middleware returns middleware that verifies and parses each request as
+// the Handler does, answering refusals with the same statuses, and calls
+// next with the parsed [Event] in the request's context
+// ([EventFromContext]) and the body still readable. Bodies over
+// [DefaultMaxBodyBytes] are refused. Next decides what is stored and what
+// is answered; unlike the Handler, the middleware does no deduplication.
+func Middleware(v *Verifier) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var buf bytes.Buffer
+			evt, status, err := readEvent(w, r, v, DefaultMaxBodyBytes, &buf)
+			if err != nil {
+				http.Error(w, http.StatusText(status), status)
+				return
+			}
+			body := buf.Bytes()
+			r2 := r.WithContext(context.WithValue(r.Context(), eventContextKey{}, evt))
+			r2.Body = io.NopCloser(bytes.NewReader(body))
+			r2.ContentLength = int64(len(body))
+			next.ServeHTTP(w, r2)
+		})
+	}
+}

@@ -2,7 +2,10 @@ package clerkhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 )
 
@@ -142,4 +145,414 @@ type Deduplicator interface {
 type DeliveryWriter interface {
 	UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *User) error
 	DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error
+}
+
+// Defaults of a [MemoryStore]'s delivery ledger.
+const (
+	// DefaultDeliveryRetention covers Clerk's retry schedule, whose last
+	// attempt comes about 28 hours after the first, with room for a manual
+	// replay from the Dashboard.
+	DefaultDeliveryRetention = 72 * time.Hour
+	// DefaultMaxDeliveries bounds the ledger to a few tens of megabytes. A
+	// service receiving more deliveries within the retention period should
+	// keep them in a database (package pgxstore).
+	DefaultMaxDeliveries = 500_000
+	// DefaultClaimTimeout is how long a claim of a delivery that was
+	// neither completed nor released blocks other attempts.
+	DefaultClaimTimeout = 2 * time.Minute
+)
+
+// A MemoryStoreOption configures a [MemoryStore].
+type MemoryStoreOption func(*MemoryStore)
+
+// WithDeliveryRetention sets how long a MemoryStore remembers a processed
+// delivery. The default is [DefaultDeliveryRetention].
+func WithDeliveryRetention(d time.Duration) MemoryStoreOption {
+	return func(s *MemoryStore) { s.retention = d }
+}
+
+// WithMaxDeliveries bounds the number of processed deliveries a MemoryStore
+// remembers; past it, the oldest are forgotten before their retention ends.
+// The default is [DefaultMaxDeliveries].
+func WithMaxDeliveries(n int) MemoryStoreOption {
+	return func(s *MemoryStore) { s.maxDeliveries = n }
+}
+
+// WithStoreClock sets the clock a MemoryStore dates deliveries with. It is
+// meant for tests; the default is [time.Now].
+func WithStoreClock(now func() time.Time) MemoryStoreOption {
+	return func(s *MemoryStore) { s.now = now }
+}
+
+// MemoryStore keeps users, organizations and memberships in memory, and
+// remembers processed deliveries for deduplication. It implements every
+// store interface of this package, is safe for concurrent use, and is what
+// development servers, tests and small single-process services need; its
+// contents are lost when the process ends.
+//
+// Deleted ids stay as tombstones holding only the time of the deletion.
+// Memory is bounded by the live records, the tombstones, and the delivery
+// ledger (see [WithMaxDeliveries]).
+//
+// The store keeps the *User, *Organization and *OrganizationMembership
+// values it is given, which their callers must not modify afterwards (the
+// Handler never does); readers return copies.
+type MemoryStore struct {
+	now           func() time.Time
+	retention     time.Duration
+	maxDeliveries int
+	claimTimeout  time.Duration
+
+	mu          sync.Mutex
+	users       map[string]memoryRecord[User]
+	orgs        map[string]memoryRecord[Organization]
+	memberships map[membershipKey]memoryRecord[OrganizationMembership]
+	deliveries  map[string]deliveryState
+	// processed lists completed deliveries oldest first, from head on, so
+	// that the oldest can be forgotten without scanning the map.
+	processed []processedDelivery
+	head      int
+}
+
+// memoryRecord is a stored record, or a tombstone when value is nil.
+type memoryRecord[T any] struct {
+	value     *T
+	updatedAt UnixMilli
+	deletedAt UnixMilli
+}
+
+type membershipKey struct{ org, user string }
+
+type deliveryState struct {
+	claimedAt time.Time
+	done      bool
+}
+
+type processedDelivery struct {
+	id string
+	at int64 // Unix nanoseconds
+}
+
+var (
+	_ UserStore          = (*MemoryStore)(nil)
+	_ UserReader         = (*MemoryStore)(nil)
+	_ OrganizationStore  = (*MemoryStore)(nil)
+	_ OrganizationReader = (*MemoryStore)(nil)
+	_ MembershipStore    = (*MemoryStore)(nil)
+	_ MembershipReader   = (*MemoryStore)(nil)
+	_ Deduplicator       = (*MemoryStore)(nil)
+	_ DeliveryWriter     = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
+	s := &MemoryStore{
+		now:           time.Now,
+		retention:     DefaultDeliveryRetention,
+		maxDeliveries: DefaultMaxDeliveries,
+		claimTimeout:  DefaultClaimTimeout,
+		users:         make(map[string]memoryRecord[User]),
+		orgs:          make(map[string]memoryRecord[Organization]),
+		memberships:   make(map[membershipKey]memoryRecord[OrganizationMembership]),
+		deliveries:    make(map[string]deliveryState),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// UpsertUser implements [UserStore]. It returns an error matching
+// [ErrStale] when it keeps a newer version or a tombstone.
+func (s *MemoryStore) UpsertUser(ctx context.Context, u *User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.upsertUserLocked(u)
+}
+
+func (s *MemoryStore) upsertUserLocked(u *User) error {
+	if !upsertRecord(s.users, u.ID, u, u.UpdatedAt) {
+		return ErrStale
+	}
+	return nil
+}
+
+// upsertRecord stores v under key unless a newer version or a tombstone is
+// there, and reports whether it did.
+func upsertRecord[K comparable, T any](m map[K]memoryRecord[T], key K, v *T, updatedAt UnixMilli) bool {
+	if old, ok := m[key]; ok && (old.value == nil || old.updatedAt > updatedAt) {
+		return false
+	}
+	m[key] = memoryRecord[T]{value: v, updatedAt: updatedAt}
+	return true
+}
+
+// DeleteUser implements [UserStore].
+func (s *MemoryStore) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteUserLocked(id, deletedAt)
+	return nil
+}
+
+func (s *MemoryStore) deleteUserLocked(id string, deletedAt time.Time) {
+	tombstone(s.users, id, deletedAt)
+	for k := range s.memberships {
+		if k.user == id {
+			delete(s.memberships, k)
+		}
+	}
+}
+
+// tombstone replaces the record under key by a tombstone, keeping the
+// earliest deletion time when there is one already.
+func tombstone[K comparable, T any](m map[K]memoryRecord[T], key K, deletedAt time.Time) {
+	at := UnixMilli(deletedAt.UnixMilli())
+	if old, ok := m[key]; ok && old.value == nil && old.deletedAt <= at {
+		return
+	}
+	m[key] = memoryRecord[T]{deletedAt: at}
+}
+
+// User implements [UserReader].
+func (s *MemoryStore) User(ctx context.Context, id string) (*User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r := s.users[id]
+	s.mu.Unlock()
+	if r.value == nil {
+		return nil, fmt.Errorf("%w: %s", ErrUserNotFound, id)
+	}
+	return cloneJSON(r.value)
+}
+
+// UpsertOrganization implements [OrganizationStore]. It returns an error
+// matching [ErrStale] when it keeps a newer version or a tombstone.
+func (s *MemoryStore) UpsertOrganization(ctx context.Context, o *Organization) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !upsertRecord(s.orgs, o.ID, o, o.UpdatedAt) {
+		return ErrStale
+	}
+	return nil
+}
+
+// DeleteOrganization implements [OrganizationStore]; it also removes the
+// organization's memberships.
+func (s *MemoryStore) DeleteOrganization(ctx context.Context, id string, deletedAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tombstone(s.orgs, id, deletedAt)
+	for k := range s.memberships {
+		if k.org == id {
+			delete(s.memberships, k)
+		}
+	}
+	return nil
+}
+
+// Organization implements [OrganizationReader].
+func (s *MemoryStore) Organization(ctx context.Context, id string) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r := s.orgs[id]
+	s.mu.Unlock()
+	if r.value == nil {
+		return nil, fmt.Errorf("%w: %s", ErrOrganizationNotFound, id)
+	}
+	return cloneJSON(r.value)
+}
+
+// UpsertMembership implements [MembershipStore]. It returns an error
+// matching [ErrStale] when it keeps a newer version, when the membership
+// was deleted at or after m.UpdatedAt, or when its organization or user is
+// deleted.
+func (s *MemoryStore) UpsertMembership(ctx context.Context, m *OrganizationMembership) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if org, ok := s.orgs[m.OrganizationID()]; ok && org.value == nil {
+		return ErrStale
+	}
+	if user, ok := s.users[m.UserID()]; ok && user.value == nil {
+		return ErrStale
+	}
+	key := membershipKey{m.OrganizationID(), m.UserID()}
+	if old, ok := s.memberships[key]; ok {
+		if old.value == nil && old.deletedAt >= m.UpdatedAt || old.value != nil && old.updatedAt > m.UpdatedAt {
+			return ErrStale
+		}
+	}
+	s.memberships[key] = memoryRecord[OrganizationMembership]{value: m, updatedAt: m.UpdatedAt}
+	return nil
+}
+
+// DeleteMembership implements [MembershipStore]. A deletion older than the
+// stored membership's UpdatedAt (the user joined again after it) is
+// ignored.
+func (s *MemoryStore) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	at := UnixMilli(deletedAt.UnixMilli())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := membershipKey{organizationID, userID}
+	old, ok := s.memberships[key]
+	switch {
+	case ok && old.value != nil && old.updatedAt > at:
+	case ok && old.value == nil && old.deletedAt >= at:
+	default:
+		s.memberships[key] = memoryRecord[OrganizationMembership]{deletedAt: at}
+	}
+	return nil
+}
+
+// Membership implements [MembershipReader].
+func (s *MemoryStore) Membership(ctx context.Context, organizationID, userID string) (*OrganizationMembership, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r := s.memberships[membershipKey{organizationID, userID}]
+	s.mu.Unlock()
+	if r.value == nil {
+		return nil, fmt.Errorf("%w: %s in %s", ErrMembershipNotFound, userID, organizationID)
+	}
+	return cloneJSON(r.value)
+}
+
+// ClaimDelivery implements [Deduplicator].
+func (s *MemoryStore) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claimLocked(deliveryID)
+}
+
+func (s *MemoryStore) claimLocked(id string) error {
+	now := s.now()
+	s.forgetLocked(now)
+	if d, ok := s.deliveries[id]; ok {
+		if d.done {
+			return fmt.Errorf("%w: %s", ErrDuplicateDelivery, id)
+		}
+		if now.Sub(d.claimedAt) < s.claimTimeout {
+			return fmt.Errorf("%w: %s", ErrDeliveryInProgress, id)
+		}
+	}
+	s.deliveries[id] = deliveryState{claimedAt: now}
+	return nil
+}
+
+// CompleteDelivery implements [Deduplicator].
+func (s *MemoryStore) CompleteDelivery(ctx context.Context, deliveryID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.completeLocked(deliveryID)
+	return nil
+}
+
+func (s *MemoryStore) completeLocked(id string) {
+	now := s.now()
+	s.deliveries[id] = deliveryState{claimedAt: now, done: true}
+	s.processed = append(s.processed, processedDelivery{id: id, at: now.UnixNano()})
+	s.forgetLocked(now)
+}
+
+// ReleaseDelivery implements [Deduplicator].
+func (s *MemoryStore) ReleaseDelivery(ctx context.Context, deliveryID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.deliveries[deliveryID]; ok && !d.done {
+		delete(s.deliveries, deliveryID)
+	}
+	return nil
+}
+
+// forgetLocked drops the processed deliveries that are past their
+// retention or over the bound.
+func (s *MemoryStore) forgetLocked(now time.Time) {
+	cutoff := now.Add(-s.retention).UnixNano()
+	for s.head < len(s.processed) {
+		p := s.processed[s.head]
+		if p.at >= cutoff && len(s.processed)-s.head <= s.maxDeliveries {
+			break
+		}
+		delete(s.deliveries, p.id)
+		s.processed[s.head] = processedDelivery{}
+		s.head++
+	}
+	// Reuse the slice once most of it is forgotten, so that it does not
+	// grow without bound.
+	if s.head > 1024 && s.head*2 > len(s.processed) {
+		n := copy(s.processed, s.processed[s.head:])
+		clear(s.processed[n:])
+		s.processed = s.processed[:n]
+		s.head = 0
+	}
+}
+
+// UpsertUserDelivery implements [DeliveryWriter].
+func (s *MemoryStore) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.claimLocked(deliveryID); err != nil {
+		return err
+	}
+	err := s.upsertUserLocked(u)
+	s.completeLocked(deliveryID)
+	return err
+}
+
+// DeleteUserDelivery implements [DeliveryWriter].
+func (s *MemoryStore) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.claimLocked(deliveryID); err != nil {
+		return err
+	}
+	s.deleteUserLocked(userID, deletedAt)
+	s.completeLocked(deliveryID)
+	return nil
+}
+
+// cloneJSON returns a deep copy of v, so that readers cannot modify what
+// the store holds.
+func cloneJSON[T any](v *T) (*T, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("clerkhook: copying a stored record: %w", err)
+	}
+	var c T
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("clerkhook: copying a stored record: %w", err)
+	}
+	return &c, nil
 }
