@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -585,3 +586,51 @@ func TestMiddleware(t *testing.T) {
 	assert.False(t, ok)
 }
 
+
+// TestHandlerAnswersHungStoresInTime checks that a store that hangs is
+// answered 503 at the deadline, and that the goroutine running it ends
+// once the store returns.
+func TestHandlerAnswersHungStoresInTime(t *testing.T) {
+	tests := []struct {
+		name string
+		// hang blocks until unblock is closed, or longer.
+		hang func(ctx context.Context, unblock <-chan struct{}) error
+	}{
+		{"store honours its context", func(ctx context.Context, _ <-chan struct{}) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}},
+		{"store ignores its context", func(_ context.Context, unblock <-chan struct{}) error {
+			<-unblock
+			return errors.New("gave up")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			unblock := make(chan struct{})
+			store := newFailingStore(func(ctx context.Context) error { return tt.hang(ctx, unblock) })
+			h := newTestHandler(t, store, clerkhook.WithTimeout(20*time.Millisecond))
+			body := userBody(t, clerkhook.EventUserCreated, testUser("user_2hang", 1))
+			before := runtime.NumGoroutine()
+
+			w := serve(h, signedRequest(t, "msg_hang", body))
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+			close(unblock)
+			assert.Equal(t, "msg_hang", <-store.released)
+			assertGoroutinesReturnTo(t, before)
+		})
+	}
+}
+
+// assertGoroutinesReturnTo waits, without sleeping, for goroutines that
+// are finishing to end.
+func assertGoroutinesReturnTo(t *testing.T, n int) {
+	t.Helper()
+	for range 100000 {
+		if runtime.NumGoroutine() <= n {
+			return
+		}
+		runtime.Gosched()
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), n, "goroutines left running")
+}
