@@ -586,7 +586,6 @@ func TestMiddleware(t *testing.T) {
 	assert.False(t, ok)
 }
 
-
 // TestHandlerAnswersHungStoresInTime checks that a store that hangs is
 // answered 503 at the deadline, and that the goroutine running it ends
 // once the store returns.
