@@ -201,7 +201,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 		var del *DeletedObject
 		if del, err = evt.DeletedObject(); err == nil {
 			w.objectID = del.ID
-			at := evt.Time()
+			at := h.eventTime(evt)
 			w.write = func(ctx context.Context) error { return h.users.DeleteUser(ctx, del.ID, at) }
 			if h.writer != nil && len(w.handlers) == 0 {
 				w.writeOnce = func(ctx context.Context) error {
@@ -222,7 +222,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 			var del *DeletedObject
 			if del, err = evt.DeletedObject(); err == nil {
 				w.objectID = del.ID
-				at := evt.Time()
+				at := h.eventTime(evt)
 				w.write = func(ctx context.Context) error { return h.orgs.DeleteOrganization(ctx, del.ID, at) }
 			}
 		}
@@ -235,7 +235,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 					return nil, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
 				}
 				if evt.Type == EventOrganizationMembershipDeleted {
-					at := evt.Time()
+					at := h.eventTime(evt)
 					w.write = func(ctx context.Context) error {
 						return h.memberships.DeleteMembership(ctx, m.OrganizationID(), m.UserID(), at)
 					}
@@ -255,6 +255,15 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 		return nil, nil
 	}
 	return w, nil
+}
+
+// eventTime is when evt happened, by the clock when the event does not
+// say: deletions must be dated.
+func (h *Handler) eventTime(evt *Event) time.Time {
+	if t := evt.Time(); !t.IsZero() {
+		return t
+	}
+	return h.now()
 }
 
 // process runs the work of a delivery under the Handler's deadline and
