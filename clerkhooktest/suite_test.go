@@ -1,0 +1,196 @@
+package clerkhooktest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/clerkhooktest"
+)
+
+func TestUserStoreMemoryStore(t *testing.T) {
+	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store {
+		return clerkhook.NewMemoryStore()
+	})
+}
+
+// TestUserStoreMinimalStore shows that the suite asks no more than the
+// contract: a store that keeps three fields of a user, and implements no
+// optional interface, passes.
+func TestUserStoreMinimalStore(t *testing.T) {
+	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store {
+		return newMapStore(nil)
+	})
+}
+
+// brokenStoreEnv names the environment variable that selects the broken
+// store TestBrokenStoreHelper checks.
+const brokenStoreEnv = "CLERKHOOKTEST_BROKEN_STORE"
+
+// TestBrokenStoreHelper runs the suite on a broken store when
+// TestUserStoreCatchesBrokenStores runs it in a subprocess; on its own it
+// has nothing to do.
+func TestBrokenStoreHelper(t *testing.T) {
+	name := os.Getenv(brokenStoreEnv)
+	if name == "" {
+		return
+	}
+	var newStore func(*testing.T) clerkhooktest.Store
+	switch name {
+	case "ordering":
+		newStore = func(*testing.T) clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noOrdering = true }) }
+	case "tombstones":
+		newStore = func(*testing.T) clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noTombstones = true }) }
+	case "memberships":
+		newStore = func(*testing.T) clerkhooktest.Store { return forgetfulMemberships{clerkhook.NewMemoryStore()} }
+	case "claims":
+		newStore = func(*testing.T) clerkhooktest.Store { return sharedClaims{clerkhook.NewMemoryStore()} }
+	default:
+		t.Fatalf("unknown %s=%q", brokenStoreEnv, name)
+	}
+	clerkhooktest.TestUserStore(t, newStore)
+}
+
+// TestUserStoreCatchesBrokenStores runs the suite on stores that break one
+// rule each, in a subprocess since the suite fails the test it is given,
+// and checks that it fails the subtests of that rule and not others.
+func TestUserStoreCatchesBrokenStores(t *testing.T) {
+	tests := []struct {
+		store    string
+		wantFail []string
+		wantPass []string
+	}{
+		{
+			store:    "ordering",
+			wantFail: []string{"Users/OlderDoesNotReplaceNewer", "Users/NewestWinsInAnyOrder", "Users/RepeatedUpsert"},
+			wantPass: []string{"Users/NewerReplacesOlder", "Users/EqualUpdatedAtReplaces", "Users/DeleteHides", "Users/NoUpsertRevivesDeleted", "Users/DeleteUnknownRefusesUpsert"},
+		},
+		{
+			store:    "tombstones",
+			wantFail: []string{"Users/NoUpsertRevivesDeleted", "Users/DeleteUnknownRefusesUpsert", "Users/RepeatedDelete", "Users/ConcurrentUpsertsAndDelete"},
+			wantPass: []string{"Users/NewerReplacesOlder", "Users/OlderDoesNotReplaceNewer", "Users/NewestWinsInAnyOrder", "Users/DeleteHides", "Users/ConcurrentUpserts"},
+		},
+		{
+			store:    "memberships",
+			wantFail: []string{"Memberships/DeleteHides", "Memberships/LateUpsertAfterDeleteRefused", "Memberships/DeleteUnknownRefusesOlderUpsert"},
+			wantPass: []string{"Users/NoUpsertRevivesDeleted", "Memberships/NewerReplacesOlder", "Memberships/OlderDeleteIgnored", "Memberships/DeleteUserRemovesMemberships"},
+		},
+		{
+			store:    "claims",
+			wantFail: []string{"Deduplicator/ClaimedIsInProgress", "Deduplicator/ConcurrentClaimsOneWins"},
+			wantPass: []string{"Deduplicator/CompletedIsDuplicate", "Deduplicator/ReleasedCanBeClaimed", "DeliveryWriter/UpsertAppliesAndRecords"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.store, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStoreHelper$", "-test.v")
+			cmd.Env = append(os.Environ(), brokenStoreEnv+"="+tt.store)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit, "the suite passed the %s store:\n%s", tt.store, out)
+			assert.NotZero(t, exit.ExitCode())
+			for _, name := range tt.wantFail {
+				assert.Regexp(t, subtestResult("FAIL", name), string(out), "subtest %s should fail", name)
+			}
+			for _, name := range tt.wantPass {
+				assert.Regexp(t, subtestResult("PASS", name), string(out), "subtest %s should pass", name)
+			}
+		})
+	}
+}
+
+// forgetfulMemberships deletes no membership.
+type forgetfulMemberships struct{ *clerkhook.MemoryStore }
+
+func (forgetfulMemberships) DeleteMembership(context.Context, string, string, time.Time) error {
+	return nil
+}
+
+// sharedClaims lets a delivery be claimed while another claim of it is
+// outstanding.
+type sharedClaims struct{ *clerkhook.MemoryStore }
+
+func (s sharedClaims) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
+	if err := s.MemoryStore.ClaimDelivery(ctx, deliveryID, eventType); !errors.Is(err, clerkhook.ErrDeliveryInProgress) {
+		return err
+	}
+	return nil
+}
+
+func subtestResult(result, name string) *regexp.Regexp {
+	return regexp.MustCompile(`--- ` + result + `: TestBrokenStoreHelper/` + regexp.QuoteMeta(name) + ` \(`)
+}
+
+// mapStore is as small a store as the contract of clerkhook.UserStore
+// allows: it keeps a user's id, first name, primary email address and
+// updated_at. Its two flags break the ordering guard and the tombstones.
+type mapStore struct {
+	noOrdering   bool
+	noTombstones bool
+
+	mu      sync.Mutex
+	users   map[string]userRow
+	deleted map[string]bool
+}
+
+type userRow struct {
+	firstName *string
+	email     string
+	updatedAt clerkhook.UnixMilli
+}
+
+func newMapStore(breakIt func(*mapStore)) *mapStore {
+	s := &mapStore{users: make(map[string]userRow), deleted: make(map[string]bool)}
+	if breakIt != nil {
+		breakIt(s)
+	}
+	return s
+}
+
+func (s *mapStore) UpsertUser(ctx context.Context, u *clerkhook.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted[u.ID] && !s.noTombstones {
+		return fmt.Errorf("user %s: %w", u.ID, clerkhook.ErrStale)
+	}
+	if old, ok := s.users[u.ID]; ok && old.updatedAt > u.UpdatedAt && !s.noOrdering {
+		return nil
+	}
+	s.users[u.ID] = userRow{firstName: u.FirstName, email: u.PrimaryEmail(), updatedAt: u.UpdatedAt}
+	return nil
+}
+
+func (s *mapStore) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.users, id)
+	s.deleted[id] = true
+	return nil
+}
+
+func (s *mapStore) User(ctx context.Context, id string) (*clerkhook.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.users[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", clerkhook.ErrUserNotFound, id)
+	}
+	emailID := "idn_" + id
+	return &clerkhook.User{
+		ID:                    id,
+		FirstName:             row.firstName,
+		PrimaryEmailAddressID: &emailID,
+		EmailAddresses:        []clerkhook.EmailAddress{{ID: emailID, EmailAddress: row.email}},
+		UpdatedAt:             row.updatedAt,
+	}, nil
+}
