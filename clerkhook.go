@@ -20,6 +20,7 @@
 package clerkhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +55,7 @@ type config struct {
 	maxBodyBytes  int64
 	timeout       time.Duration
 	eventHandlers map[string][]EventHandlerFunc
+	observers     []func(context.Context, Observation)
 
 	// handlerOnly names the handler options that were given, so that
 	// NewVerifier can say which one does not belong.
@@ -190,6 +192,22 @@ func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
 			c.eventHandlers = make(map[string][]EventHandlerFunc)
 		}
 		c.eventHandlers[eventType] = append(c.eventHandlers[eventType], fn)
+		return nil
+	})
+}
+
+// WithObserver registers fn to be told of every request the Handler
+// answers, once the response is written: the delivery id, event type,
+// outcome, status and duration, to feed metrics or traces without this
+// package depending on a metrics library. It may be given several times.
+// The Observation's Err may quote the store's errors; the rest holds
+// nothing personal.
+func WithObserver(fn func(ctx context.Context, o Observation)) Option {
+	return handlerOption("WithObserver", func(c *config) error {
+		if fn == nil {
+			return errors.New("clerkhook: WithObserver(nil)")
+		}
+		c.observers = append(c.observers, fn)
 		return nil
 	})
 }

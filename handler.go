@@ -42,6 +42,7 @@ type Handler struct {
 	dedup         Deduplicator
 	writer        DeliveryWriter
 	eventHandlers map[string][]EventHandlerFunc
+	observers     []func(context.Context, Observation)
 	logger        *slog.Logger
 	maxBodyBytes  int64
 	timeout       time.Duration
@@ -54,6 +55,7 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 		verifier:      v,
 		users:         store,
 		eventHandlers: c.eventHandlers,
+		observers:     c.observers,
 		logger:        c.logger,
 		maxBodyBytes:  c.maxBodyBytes,
 		timeout:       c.timeout,
@@ -69,23 +71,60 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	return h
 }
 
-// The outcomes a delivery is logged with.
+// Outcome is what became of a delivery; the response body is its name.
+type Outcome string
+
+// The outcomes of a delivery.
 const (
-	outcomeProcessed  = "processed"
-	outcomeStale      = "stale"
-	outcomeDuplicate  = "duplicate"
-	outcomeIgnored    = "ignored"
-	outcomeInProgress = "in_progress"
-	outcomeRejected   = "rejected"
-	outcomeFailed     = "failed"
+	// OutcomeProcessed: the store write and the event handlers succeeded.
+	OutcomeProcessed Outcome = "processed"
+	// OutcomeStale: the store kept a newer version or a tombstone; the
+	// event handlers ran.
+	OutcomeStale Outcome = "stale"
+	// OutcomeDuplicate: the delivery had been processed before; nothing ran.
+	OutcomeDuplicate Outcome = "duplicate"
+	// OutcomeIgnored: nothing is configured to handle the event's type.
+	OutcomeIgnored Outcome = "ignored"
+	// OutcomeInProgress: another attempt of the delivery is being
+	// processed; answered 409 so that Clerk retries.
+	OutcomeInProgress Outcome = "in_progress"
+	// OutcomeRejected: the request was refused with a 4xx; see
+	// [Observation.Reason].
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeFailed: the store or an event handler failed; answered 5xx so
+	// that Clerk retries.
+	OutcomeFailed Outcome = "failed"
 )
+
+// Observation describes one request a Handler answered, for metrics and
+// tracing; see [WithObserver].
+type Observation struct {
+	// DeliveryID is the svix-id header, or "" when it was missing.
+	DeliveryID string
+	// EventType and ObjectID are "" when the request was refused before
+	// its event was parsed.
+	EventType string
+	ObjectID  string
+	Outcome   Outcome
+	// Reason says why a request was rejected, in a few words fit for a
+	// metric label: "method_not_allowed", "body_too_large",
+	// "unreadable_body", "missing_headers", "malformed_headers",
+	// "bad_signature", "timestamp_too_old", "timestamp_too_new" or
+	// "invalid_event". It is "" for other outcomes.
+	Reason   string
+	Status   int
+	Duration time.Duration
+	// Err is the error of a rejected or failed delivery.
+	Err error
+}
 
 // delivery is what the Handler knows of one request as it goes.
 type delivery struct {
 	id       string
 	event    *Event
 	objectID string
-	outcome  string
+	outcome  Outcome
+	reason   string
 	status   int
 	err      error
 }
@@ -94,11 +133,59 @@ type delivery struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	d := h.serve(w, r)
-	h.log(r.Context(), d, h.now().Sub(start))
+	took := h.now().Sub(start)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(d.status)
-	io.WriteString(w, d.outcome+"\n")
+	io.WriteString(w, string(d.outcome)+"\n")
+	h.log(r.Context(), d, took)
+	h.observe(r.Context(), d, took)
+}
+
+// observe hands the delivery to the observers.
+func (h *Handler) observe(ctx context.Context, d *delivery, took time.Duration) {
+	if len(h.observers) == 0 {
+		return
+	}
+	o := Observation{
+		DeliveryID: d.id,
+		ObjectID:   d.objectID,
+		Outcome:    d.outcome,
+		Reason:     d.reason,
+		Status:     d.status,
+		Duration:   took,
+		Err:        d.err,
+	}
+	if d.event != nil {
+		o.EventType = d.event.Type
+	}
+	for _, fn := range h.observers {
+		fn(ctx, o)
+	}
+}
+
+// rejectionReason names the cause of a 4xx for an Observation.
+func rejectionReason(status int, err error) string {
+	switch {
+	case status == http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case status == http.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case errors.Is(err, ErrMissingHeaders):
+		return "missing_headers"
+	case errors.Is(err, ErrMalformedHeaders):
+		return "malformed_headers"
+	case errors.Is(err, ErrNoMatchingSignature):
+		return "bad_signature"
+	case errors.Is(err, ErrTimestampTooOld):
+		return "timestamp_too_old"
+	case errors.Is(err, ErrTimestampTooNew):
+		return "timestamp_too_new"
+	case errors.Is(err, ErrInvalidEvent):
+		return "invalid_event"
+	default:
+		return "unreadable_body"
+	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
@@ -107,17 +194,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
 	d := &delivery{id: DeliveryID(r.Header)}
 	evt, status, err := readEvent(w, r, h.verifier, h.maxBodyBytes, buf)
 	if err != nil {
-		d.status, d.outcome, d.err = status, outcomeRejected, err
+		d.status, d.outcome, d.reason, d.err = status, OutcomeRejected, rejectionReason(status, err), err
 		return d
 	}
 	d.event = evt
 	work, err := h.plan(evt)
 	if err != nil {
-		d.status, d.outcome, d.err = http.StatusBadRequest, outcomeRejected, err
+		d.status, d.outcome, d.reason, d.err = http.StatusBadRequest, OutcomeRejected, rejectionReason(http.StatusBadRequest, err), err
 		return d
 	}
 	if work == nil {
-		d.status, d.outcome = http.StatusOK, outcomeIgnored
+		d.status, d.outcome = http.StatusOK, OutcomeIgnored
 		return d
 	}
 	d.objectID = work.objectID
@@ -278,7 +365,7 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 		result := &delivery{}
 		defer func() {
 			if v := recover(); v != nil {
-				result.status, result.outcome = http.StatusInternalServerError, outcomeFailed
+				result.status, result.outcome = http.StatusInternalServerError, OutcomeFailed
 				result.err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
 			}
 			done <- result
@@ -289,7 +376,7 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 	case r := <-done:
 		d.status, d.outcome, d.err = r.status, r.outcome, r.err
 	case <-ctx.Done():
-		d.status, d.outcome, d.err = http.StatusServiceUnavailable, outcomeFailed, ctx.Err()
+		d.status, d.outcome, d.err = http.StatusServiceUnavailable, OutcomeFailed, ctx.Err()
 	}
 }
 
@@ -365,17 +452,17 @@ func (h *Handler) apply(ctx context.Context, evt *Event, w *work) error {
 func (h *Handler) settle(ctx context.Context, r *delivery) {
 	switch err := r.err; {
 	case err == nil:
-		r.status, r.outcome = http.StatusOK, outcomeProcessed
+		r.status, r.outcome = http.StatusOK, OutcomeProcessed
 	case errors.Is(err, ErrStale):
-		r.status, r.outcome, r.err = http.StatusOK, outcomeStale, nil
+		r.status, r.outcome, r.err = http.StatusOK, OutcomeStale, nil
 	case errors.Is(err, ErrDuplicateDelivery):
-		r.status, r.outcome, r.err = http.StatusOK, outcomeDuplicate, nil
+		r.status, r.outcome, r.err = http.StatusOK, OutcomeDuplicate, nil
 	case errors.Is(err, ErrDeliveryInProgress):
-		r.status, r.outcome, r.err = http.StatusConflict, outcomeInProgress, nil
+		r.status, r.outcome, r.err = http.StatusConflict, OutcomeInProgress, nil
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
-		r.status, r.outcome = http.StatusServiceUnavailable, outcomeFailed
+		r.status, r.outcome = http.StatusServiceUnavailable, OutcomeFailed
 	default:
-		r.status, r.outcome = http.StatusInternalServerError, outcomeFailed
+		r.status, r.outcome = http.StatusInternalServerError, OutcomeFailed
 	}
 }
 
@@ -393,7 +480,7 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	if !h.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 7)
+	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.String("delivery_id", d.id))
 	if d.event != nil {
 		attrs = append(attrs, slog.String("event_type", d.event.Type))
@@ -402,9 +489,12 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 		attrs = append(attrs, slog.String("object_id", d.objectID))
 	}
 	attrs = append(attrs,
-		slog.String("outcome", d.outcome),
+		slog.String("outcome", string(d.outcome)),
 		slog.Int("status", d.status),
 		slog.Duration("duration", took))
+	if d.reason != "" {
+		attrs = append(attrs, slog.String("reason", d.reason))
+	}
 	if d.err != nil {
 		attrs = append(attrs, slog.String("error", d.err.Error()))
 	}

@@ -633,3 +633,47 @@ func assertGoroutinesReturnTo(t *testing.T, n int) {
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), n, "goroutines left running")
 }
+
+func TestHandlerObserver(t *testing.T) {
+	var seen []clerkhook.Observation
+	store := newFailingStore(nil)
+	h := newTestHandler(t, store, clerkhook.WithObserver(func(_ context.Context, o clerkhook.Observation) {
+		seen = append(seen, o)
+	}))
+	body := userBody(t, clerkhook.EventUserCreated, testUser("user_2obs", 1))
+	forged := signedRequest(t, "msg_forged", body)
+	forged.Header.Set("svix-signature", "v1,"+strings.Repeat("A", 43)+"=")
+
+	serve(h, signedRequest(t, "msg_obs", body))
+	serve(h, signedRequest(t, "msg_obs", body))
+	serve(h, forged)
+	serve(h, httptest.NewRequest(http.MethodGet, "/", nil))
+	serve(h, signedRequest(t, "msg_gizmo", envelope(t, "gizmo.created", testNow, map[string]any{"id": "giz_1"})))
+	store.setFail(func(context.Context) error { return errors.New("disk full") })
+	serve(h, signedRequest(t, "msg_fails", userBody(t, clerkhook.EventUserUpdated, testUser("user_2obs", 2))))
+
+	want := []struct {
+		id, typ, object string
+		outcome         clerkhook.Outcome
+		reason          string
+		status          int
+	}{
+		{"msg_obs", "user.created", "user_2obs", clerkhook.OutcomeProcessed, "", 200},
+		{"msg_obs", "user.created", "user_2obs", clerkhook.OutcomeDuplicate, "", 200},
+		{"msg_forged", "", "", clerkhook.OutcomeRejected, "bad_signature", 401},
+		{"", "", "", clerkhook.OutcomeRejected, "method_not_allowed", 405},
+		{"msg_gizmo", "gizmo.created", "", clerkhook.OutcomeIgnored, "", 200},
+		{"msg_fails", "user.updated", "user_2obs", clerkhook.OutcomeFailed, "", 500},
+	}
+	require.Len(t, seen, len(want), "one observation per request")
+	for i, w := range want {
+		o := seen[i]
+		assert.Equal(t, w.id, o.DeliveryID, i)
+		assert.Equal(t, w.typ, o.EventType, i)
+		assert.Equal(t, w.object, o.ObjectID, i)
+		assert.Equal(t, w.outcome, o.Outcome, i)
+		assert.Equal(t, w.reason, o.Reason, i)
+		assert.Equal(t, w.status, o.Status, i)
+		assert.Equal(t, w.status >= 400, o.Err != nil, i)
+	}
+}
