@@ -104,32 +104,6 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
-// recordingStore is a UserStore without the optional interfaces, that
-// counts its calls and fails or hangs on demand.
-type recordingStore struct {
-	mem     *clerkhook.MemoryStore
-	upserts atomic.Int64
-	deletes atomic.Int64
-	fail    func(call int64) error
-}
-
-func newRecordingStore() *recordingStore { return &recordingStore{mem: clerkhook.NewMemoryStore()} }
-
-func (s *recordingStore) UpsertUser(ctx context.Context, u *clerkhook.User) error {
-	n := s.upserts.Add(1)
-	if s.fail != nil {
-		if err := s.fail(n); err != nil {
-			return err
-		}
-	}
-	return s.mem.UpsertUser(ctx, u)
-}
-
-func (s *recordingStore) DeleteUser(ctx context.Context, id string, at time.Time) error {
-	s.deletes.Add(1)
-	return s.mem.DeleteUser(ctx, id, at)
-}
-
 func TestNewHandlerRefusesBadConfiguration(t *testing.T) {
 	store := clerkhook.NewMemoryStore()
 	tests := []struct {

@@ -556,3 +556,29 @@ func cloneJSON[T any](v *T) (*T, error) {
 	}
 	return &c, nil
 }
+
+// UserLister is implemented by stores that can list the users they hold,
+// which [WithReconcile] needs to find the users Clerk no longer has.
+// UserIDs returns the ids of the stored users, in no particular order,
+// without those that are deleted (tombstones).
+type UserLister interface {
+	UserIDs(ctx context.Context) ([]string, error)
+}
+
+var _ UserLister = (*MemoryStore)(nil)
+
+// UserIDs implements [UserLister].
+func (s *MemoryStore) UserIDs(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.users))
+	for id, r := range s.users {
+		if r.value != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
