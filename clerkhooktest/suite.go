@@ -88,6 +88,9 @@ const caseTimeout = 30 * time.Second
 //     a delivery claimed with the Deduplicator they write nothing and fail
 //     with ErrDeliveryInProgress.
 //   - Of concurrent calls with the same delivery id, exactly one writes.
+//
+// When the store implements [clerkhook.UserLister] (UserLister/…):
+//   - UserIDs lists every stored user and no deleted one.
 func TestUserStore(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Helper()
 	if newStore == nil {
@@ -132,6 +135,9 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) Store) {
 	if want.deliveryWriter {
 		run("DeliveryWriter", deliveryWriterCases(want.deduplicator))
 	}
+	if want.userLister {
+		run("UserLister", userListerCases())
+	}
 }
 
 // A storeCase checks one rule on a fresh store.
@@ -149,6 +155,7 @@ type capabilities struct {
 	membershipReader   bool
 	deduplicator       bool
 	deliveryWriter     bool
+	userLister         bool
 }
 
 func capabilitiesOf(s Store) capabilities {
@@ -158,6 +165,7 @@ func capabilitiesOf(s Store) capabilities {
 	_, memberReader := s.(clerkhook.MembershipReader)
 	_, dedup := s.(clerkhook.Deduplicator)
 	_, writer := s.(clerkhook.DeliveryWriter)
+	_, lister := s.(clerkhook.UserLister)
 	return capabilities{
 		organizations:      orgs,
 		organizationReader: orgs && orgReader,
@@ -165,12 +173,13 @@ func capabilitiesOf(s Store) capabilities {
 		membershipReader:   members && memberReader,
 		deduplicator:       dedup,
 		deliveryWriter:     writer,
+		userLister:         lister,
 	}
 }
 
 func (c capabilities) String() string {
-	return fmt.Sprintf("OrganizationStore=%t OrganizationReader=%t MembershipStore=%t MembershipReader=%t Deduplicator=%t DeliveryWriter=%t",
-		c.organizations, c.organizationReader, c.memberships, c.membershipReader, c.deduplicator, c.deliveryWriter)
+	return fmt.Sprintf("OrganizationStore=%t OrganizationReader=%t MembershipStore=%t MembershipReader=%t Deduplicator=%t DeliveryWriter=%t UserLister=%t",
+		c.organizations, c.organizationReader, c.memberships, c.membershipReader, c.deduplicator, c.deliveryWriter, c.userLister)
 }
 
 // harness is the state of one subtest.

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/pgxstore"
+)
+
+// The server's timeouts. A delivery is small and the handler answers
+// within its own 10-second deadline, so reads and writes can be short;
+// shutdown waits for the deliveries in progress.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 20 * time.Second
+	idleTimeout       = 60 * time.Second
+	shutdownTimeout   = 20 * time.Second
+	healthTimeout     = 2 * time.Second
+)
+
+// runServe serves the webhook handler until ctx is done.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := newFlags("serve", "[-addr :8080] [-secret S | -dev] [-database-url URL] [-log-format text|json]",
+		`Serve runs the clerkhook webhook handler on POST /webhooks/clerk, and a
+health check on GET /healthz, until it is interrupted (SIGINT or SIGTERM);
+then it finishes the deliveries in progress and exits.
+
+It keeps the users, organizations and memberships in memory, or in
+PostgreSQL with -database-url, whose tables it creates or migrates first.
+It logs one line per delivery, never the secret or personal data.
+
+For local development, "clerkhook serve -dev" makes up a signing secret and
+prints it with the "clerkhook send" command that delivers a test event.`)
+	addr := f.String("addr", ":8080", "the address to listen on; 127.0.0.1:0 picks a free port")
+	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_… (default $CLERK_WEBHOOK_SECRET)")
+	dev := f.Bool("dev", false, "without a secret, make one up and print it (on stderr)")
+	databaseFlag := f.String("database-url", "", "PostgreSQL to keep the data in (default $DATABASE_URL; without either, memory)")
+	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
+	logFormat := f.String("log-format", "text", "the format of the log on stderr: text or json")
+	if code, ok := f.parse(args, stdout, stderr); !ok {
+		return code
+	}
+
+	var logHandler slog.Handler
+	switch *logFormat {
+	case "text":
+		logHandler = slog.NewTextHandler(stderr, nil)
+	case "json":
+		logHandler = slog.NewJSONHandler(stderr, nil)
+	default:
+		return usageError(stderr, f, "-log-format %q: want text or json", *logFormat)
+	}
+	logger := slog.New(logHandler)
+
+	secret := fromEnv(*secretFlag, "CLERK_WEBHOOK_SECRET")
+	madeUp := false
+	if secret == "" {
+		if !*dev {
+			return usageError(stderr, f, "no signing secret: pass -secret or set CLERK_WEBHOOK_SECRET to your endpoint's Signing Secret "+
+				"(Clerk Dashboard → Webhooks → your endpoint → Signing Secret); for local development, pass -dev to make one up, "+
+				"or run \"clerkhook secret\"")
+		}
+		secret, madeUp = clerkhooktest.NewSecret(), true
+	}
+	if _, err := clerkhook.NewVerifier(secret); err != nil {
+		return usageError(stderr, f, "%v", err)
+	}
+
+	var store clerkhook.UserStore
+	var health func(context.Context) error
+	if databaseURL := fromEnv(*databaseFlag, "DATABASE_URL"); databaseURL != "" {
+		pg, pool, err := openPostgres(ctx, databaseURL, *schema)
+		if err != nil {
+			return fail(stderr, f, "%v", err)
+		}
+		defer pool.Close()
+		store, health = pg, pool.Ping
+		logger.Info("using PostgreSQL", "schema", *schema)
+	} else {
+		store = clerkhook.NewMemoryStore()
+		logger.Info("using an in-memory store: its contents are lost when the server stops; pass -database-url to keep them")
+	}
+	webhook, err := clerkhook.NewHandler(secret, store, clerkhook.WithLogger(logger))
+	if err != nil {
+		return fail(stderr, f, "%v", err)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail(stderr, f, "%v", err)
+	}
+	srv := &http.Server{
+		Handler:           newServeMux(webhook, health, logger),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logHandler, slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "webhook", "POST /webhooks/clerk", "health", "GET /healthz")
+	if madeUp {
+		url := "http://" + loopback(ln.Addr()) + "/webhooks/clerk"
+		fmt.Fprintf(stderr, "\n-dev: made up the signing secret %s\nSend a test delivery with:\n\n  clerkhook send -url %s -secret %s -type user.created\n\n",
+			secret, url, secret)
+	}
+
+	select {
+	case err := <-served:
+		return fail(stderr, f, "%v", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fail(stderr, f, "shutting down: %v", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fail(stderr, f, "%v", err)
+	}
+	return exitOK
+}
+
+// newServeMux routes the webhook and the health check. health, when not
+// nil, checks the database.
+func newServeMux(webhook http.Handler, health func(context.Context) error, logger *slog.Logger) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/clerk", webhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if health != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+			defer cancel()
+			if err := health(ctx); err != nil {
+				logger.Error("health check failed", "error", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, "unavailable\n")
+				return
+			}
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}
+
+// loopback returns the address to reach addr from this machine: its
+// loopback address when addr listens on every interface.
+func loopback(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}

@@ -1,0 +1,145 @@
+package pgxstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clerkhook/clerkhook"
+)
+
+// maxClaimAttempts bounds how often a claim is tried again when the ledger
+// row that refused it had been released by the time the store looked at
+// it. Each retry needs another attempt to claim and release the delivery
+// in between, so a third failure means the delivery is busy.
+const maxClaimAttempts = 3
+
+// ClaimDelivery records that this attempt processes the delivery. It takes
+// over a claim older than the claim timeout (see [WithClaimTimeout]), and
+// otherwise fails with an error matching [clerkhook.ErrDuplicateDelivery]
+// for a processed delivery or [clerkhook.ErrDeliveryInProgress] for one
+// claimed by another attempt.
+func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
+	err := s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
+		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, now, cutoff)
+		return tag.RowsAffected() == 1, err
+	})
+	if err != nil {
+		return errorf("claim delivery", err)
+	}
+	return nil
+}
+
+// CompleteDelivery records the delivery as processed, so that
+// ClaimDelivery refuses it until [Store.Prune] forgets it. It records the
+// delivery even when the claim has lapsed or is gone: the work is done.
+func (s *Store) CompleteDelivery(ctx context.Context, deliveryID string) error {
+	if _, err := s.pool.Exec(ctx, s.q.completeDelivery, deliveryID, s.now().UTC()); err != nil {
+		return errorf("complete delivery", err)
+	}
+	return nil
+}
+
+// ReleaseDelivery gives up the claim on a delivery that was not processed,
+// so that the retry can claim it at once. A processed delivery stays
+// recorded.
+func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID string) error {
+	if _, err := s.pool.Exec(ctx, s.q.releaseDelivery, deliveryID); err != nil {
+		return errorf("release delivery", err)
+	}
+	return nil
+}
+
+// UpsertUserDelivery records the delivery as processed and applies
+// [Store.UpsertUser] in one statement, so in one round trip: both happen or
+// neither. It returns an error matching [clerkhook.ErrStale] when the
+// delivery was recorded but the user was not written, and one matching
+// [clerkhook.ErrDuplicateDelivery] or [clerkhook.ErrDeliveryInProgress],
+// having written nothing, when the delivery was processed or is claimed.
+func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
+	cols, err := userArgs(u)
+	if err != nil {
+		return errorf("upsert user", err)
+	}
+	var written bool
+	err = s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
+		args := append([]any{deliveryID, eventType, now, cutoff}, cols...)
+		var claimed bool
+		err := s.pool.QueryRow(ctx, s.q.upsertUserDelivery, args...).Scan(&claimed, &written)
+		return claimed, err
+	})
+	if err == nil && !written {
+		err = clerkhook.ErrStale
+	}
+	if err != nil {
+		return errorf("upsert user", err)
+	}
+	return nil
+}
+
+// DeleteUserDelivery records the delivery as processed and applies
+// [Store.DeleteUser] in one round trip: both happen or neither. It returns
+// an error matching [clerkhook.ErrDuplicateDelivery] or
+// [clerkhook.ErrDeliveryInProgress], having written nothing, when the
+// delivery was processed or is claimed.
+func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
+	err := s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
+		var claimed bool
+		b := &pgx.Batch{}
+		b.Queue(s.q.lockUser, userID)
+		b.Queue(s.q.deleteUserDelivery, deliveryID, eventType, now, cutoff, userID, deletedAt.UTC()).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
+		err := s.pool.SendBatch(ctx, b).Close()
+		return claimed, err
+	})
+	if err != nil {
+		return errorf("delete user", err)
+	}
+	return nil
+}
+
+// Prune forgets the deliveries processed more than olderThan ago, and the
+// claims made before then that were never completed nor released. It
+// returns how many it deleted. Keep olderThan longer than Clerk's retry
+// schedule, at least 48 hours (72 is a safe choice): a delivery retried
+// after Prune forgot it is applied again, harmlessly for the stored
+// records, but its event handlers run again. Run it periodically, for
+// example hourly from one replica; it is safe from several.
+func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, s.q.pruneDeliveries, s.now().UTC().Add(-olderThan))
+	if err != nil {
+		return 0, errorf("prune deliveries", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// claim runs write, which tries to claim the delivery together with the
+// write it causes and reports whether it could, and when it could not,
+// reads the ledger to tell a processed delivery from one in progress. A
+// refusing row may have been released in the meantime; then the claim is
+// tried again.
+func (s *Store) claim(ctx context.Context, deliveryID string, write func(now, cutoff time.Time) (bool, error)) error {
+	for attempt := 1; ; attempt++ {
+		claimed, err := write(s.clock())
+		if err != nil || claimed {
+			return err
+		}
+		var processed bool
+		err = s.pool.QueryRow(ctx, s.q.deliveryState, deliveryID).Scan(&processed)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// Released since it refused the claim.
+			if attempt == maxClaimAttempts {
+				return clerkhook.ErrDeliveryInProgress
+			}
+		case err != nil:
+			return err
+		case processed:
+			return clerkhook.ErrDuplicateDelivery
+		default:
+			return clerkhook.ErrDeliveryInProgress
+		}
+	}
+}

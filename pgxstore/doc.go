@@ -1,0 +1,68 @@
+// Package pgxstore is a PostgreSQL store for [clerkhook.Handler], on pgx.
+//
+// It keeps Clerk's users, organizations and organization memberships in
+// tables of their own, and remembers which deliveries it has processed, so
+// that a Handler applies each delivery once even when several replicas of a
+// service receive them:
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	if err != nil {
+//		return err
+//	}
+//	store := pgxstore.New(pool)
+//	if err := store.Migrate(ctx); err != nil {
+//		return err
+//	}
+//	h, err := clerkhook.NewHandler(os.Getenv("CLERK_WEBHOOK_SECRET"), store)
+//
+// # Tables
+//
+// clerk_users has one row per user: id, the primary email and phone,
+// first_name, last_name, username, image_url, external_id, banned,
+// created_at and updated_at as columns, and the whole user as Clerk sent it
+// in data (jsonb), so that nothing is lost and metadata can be queried:
+//
+//	SELECT id, email FROM clerk_users
+//	WHERE deleted_at IS NULL AND data->'public_metadata'->>'plan' = 'pro'
+//
+// clerk_organizations (id, name, slug, image_url, created_at, updated_at,
+// data) and clerk_organization_memberships (organization_id, user_id, id,
+// role, created_at, updated_at, data) follow the same pattern. Email is
+// indexed but not unique: an address can move from one user to another,
+// and the events that move it may arrive in any order.
+//
+// A deletion leaves a tombstone, a row whose deleted_at is set and whose
+// other columns are NULL: the personal data is gone, and the row refuses
+// any later upsert of the id, which Clerk may deliver late. Queries for
+// live records filter on deleted_at IS NULL. Deleting a user or an
+// organization also deletes its memberships.
+//
+// clerk_webhook_deliveries is the ledger of deliveries, keyed by svix-id;
+// [Store.Prune] forgets old ones and should run periodically.
+//
+// # Consistency
+//
+// The rules of [clerkhook.UserStore] are enforced by the statements
+// themselves: an upsert is an INSERT ... ON CONFLICT DO UPDATE whose WHERE
+// clause refuses older versions and tombstones, so the outcome does not
+// depend on the order in which concurrent writers on different connections
+// or different replicas commit. A user event costs one round trip: for
+// the event types without an event handler of their own, the Handler uses
+// [Store.UpsertUserDelivery] and [Store.DeleteUserDelivery], which record
+// the delivery and write the user atomically, in one statement.
+//
+// Deleting a user or an organization takes a transaction-scoped advisory
+// lock on its id (pg_advisory_xact_lock with classid 0x636b7501 for users,
+// 0x636b7502 for organizations), and writing a membership takes the shared
+// locks of its user and organization, within the same round trip; this is
+// what keeps a membership written concurrently with the deletion of its
+// user from surviving it. Migrate takes the lock 0x636b7503.
+//
+// # Migrations and schemas
+//
+// [Store.Migrate] creates the tables, or upgrades them, and may run at
+// start-up on every replica at once. To manage the schema with a migration
+// tool instead, apply the files of [Migrations]. The tables go into the
+// public schema unless [WithSchema] names another, for example to keep
+// them apart from the application's own tables.
+package pgxstore

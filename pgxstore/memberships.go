@@ -1,0 +1,64 @@
+package pgxstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/clerkhook/clerkhook"
+)
+
+// UpsertMembership stores m unless the table holds a newer version of the
+// membership, the membership was deleted at or after m.UpdatedAt, or its
+// user or organization is deleted; then it returns an error matching
+// [clerkhook.ErrStale].
+func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return errorf("upsert membership", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(s.q.lockMembershipReferences, m.UserID(), m.OrganizationID())
+	var stored int64
+	b.Queue(s.q.upsertMembership, m.OrganizationID(), m.UserID(), m.ID, m.Role,
+		timestamp(m.CreatedAt), timestamp(m.UpdatedAt), data,
+	).Exec(func(tag pgconn.CommandTag) error {
+		stored = tag.RowsAffected()
+		return nil
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return errorf("upsert membership", err)
+	}
+	if stored == 0 {
+		return errorf("upsert membership", clerkhook.ErrStale)
+	}
+	return nil
+}
+
+// DeleteMembership turns the membership into a tombstone dated deletedAt,
+// inserting one for an unknown membership. A deletion older than the
+// stored version changes nothing: the user has been invited again since.
+func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
+	if _, err := s.pool.Exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC()); err != nil {
+		return errorf("delete membership", err)
+	}
+	return nil
+}
+
+// Membership returns the membership of the user in the organization as it
+// was last stored, or an error matching [clerkhook.ErrMembershipNotFound]
+// when the user is not a member.
+func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
+	var m clerkhook.OrganizationMembership
+	if err := s.readData(ctx, &m, s.q.membership, organizationID, userID); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = clerkhook.ErrMembershipNotFound
+		}
+		return nil, errorf("read membership", err)
+	}
+	return &m, nil
+}

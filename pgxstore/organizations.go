@@ -1,0 +1,58 @@
+package pgxstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clerkhook/clerkhook"
+)
+
+// UpsertOrganization stores o unless the table holds a newer version of the
+// organization or its tombstone; then it returns an error matching
+// [clerkhook.ErrStale].
+func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organization) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return errorf("upsert organization", err)
+	}
+	tag, err := s.pool.Exec(ctx, s.q.upsertOrganization,
+		o.ID, o.Name, o.Slug, o.ImageURL, timestamp(o.CreatedAt), timestamp(o.UpdatedAt), data)
+	if err != nil {
+		return errorf("upsert organization", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errorf("upsert organization", clerkhook.ErrStale)
+	}
+	return nil
+}
+
+// DeleteOrganization turns the organization's row into a tombstone that
+// keeps only the id and deletedAt, inserting one for an unknown id, and
+// deletes the organization's memberships.
+func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt time.Time) error {
+	b := &pgx.Batch{}
+	b.Queue(s.q.lockOrganization, id)
+	b.Queue(s.q.deleteOrganization, id, deletedAt.UTC())
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return errorf("delete organization", err)
+	}
+	return nil
+}
+
+// Organization returns the organization with the given id as it was last
+// stored, or an error matching [clerkhook.ErrOrganizationNotFound] for an
+// unknown or deleted id.
+func (s *Store) Organization(ctx context.Context, id string) (*clerkhook.Organization, error) {
+	var o clerkhook.Organization
+	if err := s.readData(ctx, &o, s.q.organization, id); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = clerkhook.ErrOrganizationNotFound
+		}
+		return nil, errorf("read organization", err)
+	}
+	return &o, nil
+}

@@ -1,0 +1,172 @@
+package pgxstore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// queries holds the store's SQL, built once per schema so that each text is
+// constant for the life of the Store and pgx can cache its prepared
+// statement.
+type queries struct {
+	upsertUser         string
+	upsertUserDelivery string
+	deleteUser         string
+	deleteUserDelivery string
+	user               string
+	userIDs            string
+
+	upsertOrganization string
+	deleteOrganization string
+	organization       string
+
+	upsertMembership string
+	deleteMembership string
+	membership       string
+
+	lockUser                 string
+	lockOrganization         string
+	lockMembershipReferences string
+
+	claimDelivery    string
+	completeDelivery string
+	releaseDelivery  string
+	deliveryState    string
+	pruneDeliveries  string
+}
+
+// The write guards. A user or an organization takes an incoming version
+// unless it is a tombstone or holds a newer version; an equal version
+// replaces the stored one, which makes a repeated upsert harmless. A
+// deleted membership takes only a version newer than both its last version
+// and its deletion, which lets a user invited again come back while a late
+// copy of an older version stays out.
+const (
+	guardRecord     = `t.deleted_at IS NULL AND t.updated_at <= EXCLUDED.updated_at`
+	guardMembership = `CASE WHEN t.deleted_at IS NULL THEN t.updated_at <= EXCLUDED.updated_at
+		ELSE GREATEST(t.updated_at, t.deleted_at) < EXCLUDED.updated_at END`
+)
+
+const userColumns = `id, email, first_name, last_name, username, image_url, phone, external_id, banned, created_at, updated_at, data`
+
+// userUpdate sets every column from the incoming row.
+const userUpdate = `email = EXCLUDED.email, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+	username = EXCLUDED.username, image_url = EXCLUDED.image_url, phone = EXCLUDED.phone,
+	external_id = EXCLUDED.external_id, banned = EXCLUDED.banned, created_at = EXCLUDED.created_at,
+	updated_at = EXCLUDED.updated_at, data = EXCLUDED.data`
+
+// userErase turns a user row into a tombstone: only id and deleted_at stay.
+const userErase = `email = NULL, first_name = NULL, last_name = NULL, username = NULL, image_url = NULL,
+	phone = NULL, external_id = NULL, banned = NULL, created_at = NULL, updated_at = NULL, data = NULL,
+	deleted_at = LEAST(t.deleted_at, EXCLUDED.deleted_at)`
+
+// membershipErase turns the live memberships it updates into tombstones
+// deleted at the parameter it is formatted with; updated_at stays, for
+// guardMembership.
+const membershipErase = `id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = %s`
+
+// claimTemplate records a delivery in the ledger named by its first verb,
+// or takes over a claim that has lapsed. Its parameters are $1 delivery id,
+// $2 event type, $3 now and $4 the lapse cut-off; its second verb is the
+// processed_at it sets: $3 to record the delivery as processed at once, or
+// NULL to claim it.
+const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_at) VALUES ($1, $2, $3, %[2]s)
+	ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, claimed_at = EXCLUDED.claimed_at, processed_at = EXCLUDED.processed_at
+	WHERE d.processed_at IS NULL AND d.claimed_at < $4`
+
+func newQueries(schema string) queries {
+	users := table(schema, "clerk_users")
+	orgs := table(schema, "clerk_organizations")
+	members := table(schema, "clerk_organization_memberships")
+	deliveries := table(schema, "clerk_webhook_deliveries")
+
+	// recordDelivery is the first CTE of the statements that record a
+	// delivery with its write: it returns a row when it could.
+	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "$3") + ` RETURNING 1`
+
+	// userValues casts the parameters of a user row starting at $first:
+	// in INSERT ... SELECT their types are not inferred from the columns.
+	userValues := func(first int) string {
+		types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "timestamptz", "timestamptz", "jsonb"}
+		vals := make([]string, len(types))
+		for i, t := range types {
+			vals[i] = fmt.Sprintf("$%d::%s", first+i, t)
+		}
+		return strings.Join(vals, ", ")
+	}
+
+	return queries{
+		upsertUser: fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s) VALUES (%[3]s)
+			ON CONFLICT (id) DO UPDATE SET %[4]s WHERE %[5]s`,
+			users, userColumns, userValues(1), userUpdate, guardRecord),
+
+		upsertUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
+			w AS (INSERT INTO %[2]s AS t (%[3]s) SELECT %[4]s FROM claim
+				ON CONFLICT (id) DO UPDATE SET %[5]s WHERE %[6]s RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM w)`,
+			recordDelivery, users, userColumns, userValues(5), userUpdate, guardRecord),
+
+		deleteUser: fmt.Sprintf(`WITH u AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
+				ON CONFLICT (id) DO UPDATE SET %[2]s)
+			UPDATE %[3]s SET %[4]s WHERE user_id = $1 AND deleted_at IS NULL`,
+			users, userErase, members, fmt.Sprintf(membershipErase, "$2")),
+
+		deleteUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
+			u AS (INSERT INTO %[2]s AS t (id, deleted_at) SELECT $5::text, $6::timestamptz FROM claim
+				ON CONFLICT (id) DO UPDATE SET %[3]s),
+			m AS (UPDATE %[4]s SET %[5]s WHERE user_id = $5 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM claim))
+			SELECT EXISTS (SELECT 1 FROM claim)`,
+			recordDelivery, users, userErase, members, fmt.Sprintf(membershipErase, "$6")),
+
+		user: fmt.Sprintf(`SELECT data FROM %s WHERE id = $1 AND deleted_at IS NULL`, users),
+
+		userIDs: fmt.Sprintf(`SELECT id FROM %s WHERE deleted_at IS NULL`, users),
+
+		upsertOrganization: fmt.Sprintf(`INSERT INTO %[1]s AS t (id, name, slug, image_url, created_at, updated_at, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, slug = EXCLUDED.slug, image_url = EXCLUDED.image_url,
+				created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, data = EXCLUDED.data
+			WHERE %[2]s`,
+			orgs, guardRecord),
+
+		deleteOrganization: fmt.Sprintf(`WITH o AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
+				ON CONFLICT (id) DO UPDATE SET name = NULL, slug = NULL, image_url = NULL, created_at = NULL,
+					updated_at = NULL, data = NULL, deleted_at = LEAST(t.deleted_at, EXCLUDED.deleted_at))
+			UPDATE %[2]s SET %[3]s WHERE organization_id = $1 AND deleted_at IS NULL`,
+			orgs, members, fmt.Sprintf(membershipErase, "$2")),
+
+		organization: fmt.Sprintf(`SELECT data FROM %s WHERE id = $1 AND deleted_at IS NULL`, orgs),
+
+		upsertMembership: fmt.Sprintf(`INSERT INTO %[1]s AS t (organization_id, user_id, id, role, created_at, updated_at, data)
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz, $7::jsonb
+			WHERE NOT EXISTS (SELECT 1 FROM %[2]s WHERE id = $2 AND deleted_at IS NOT NULL)
+				AND NOT EXISTS (SELECT 1 FROM %[3]s WHERE id = $1 AND deleted_at IS NOT NULL)
+			ON CONFLICT (organization_id, user_id) DO UPDATE SET id = EXCLUDED.id, role = EXCLUDED.role,
+				created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted_at = NULL, data = EXCLUDED.data
+			WHERE %[4]s`,
+			members, users, orgs, guardMembership),
+
+		// deleteMembership ignores a deletion older than the stored
+		// version: it is a late copy of the end of an earlier membership
+		// of the same user, who has been invited again since.
+		deleteMembership: fmt.Sprintf(`INSERT INTO %[1]s AS t (organization_id, user_id, deleted_at) VALUES ($1, $2, $3)
+			ON CONFLICT (organization_id, user_id) DO UPDATE SET id = NULL, role = NULL, created_at = NULL, data = NULL,
+				deleted_at = GREATEST(t.deleted_at, EXCLUDED.deleted_at)
+			WHERE t.updated_at IS NULL OR t.updated_at <= EXCLUDED.deleted_at`,
+			members),
+
+		membership: fmt.Sprintf(`SELECT data FROM %s WHERE organization_id = $1 AND user_id = $2 AND deleted_at IS NULL`, members),
+
+		lockUser:         fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext($1))`, lockSpaceUser),
+		lockOrganization: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext($1))`, lockSpaceOrganization),
+		lockMembershipReferences: fmt.Sprintf(`SELECT pg_advisory_xact_lock_shared(%d, hashtext($1)), pg_advisory_xact_lock_shared(%d, hashtext($2))`,
+			lockSpaceUser, lockSpaceOrganization),
+
+		claimDelivery: fmt.Sprintf(claimTemplate, deliveries, "NULL::timestamptz"),
+		completeDelivery: fmt.Sprintf(`INSERT INTO %s AS d (id, claimed_at, processed_at) VALUES ($1, $2, $2)
+			ON CONFLICT (id) DO UPDATE SET processed_at = EXCLUDED.processed_at WHERE d.processed_at IS NULL`, deliveries),
+		releaseDelivery: fmt.Sprintf(`DELETE FROM %s WHERE id = $1 AND processed_at IS NULL`, deliveries),
+		deliveryState:   fmt.Sprintf(`SELECT processed_at IS NOT NULL FROM %s WHERE id = $1`, deliveries),
+		pruneDeliveries: fmt.Sprintf(`DELETE FROM %s WHERE claimed_at < $1 AND (processed_at IS NULL OR processed_at < $1)`, deliveries),
+	}
+}

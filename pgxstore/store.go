@@ -1,0 +1,150 @@
+package pgxstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clerkhook/clerkhook"
+)
+
+// DefaultSchema is the schema a Store uses unless [WithSchema] names another.
+const DefaultSchema = "public"
+
+// DefaultClaimTimeout is how long a delivery claim lasts unless
+// [WithClaimTimeout] says otherwise. It is longer than an attempt may take
+// (the Handler's default timeout is 10 seconds), and short enough that when
+// the process that held the claim died, the retry Svix sends five minutes
+// after the first attempt takes it over.
+const DefaultClaimTimeout = time.Minute
+
+// The classid halves of the two-key advisory locks the store takes. The
+// objid half is hashtext of the id. Deleting a user or an organization takes
+// the exclusive lock of its id, and an upsert of a membership takes the
+// shared locks of its user and organization before it looks for their
+// tombstones, so that a membership written concurrently with the deletion
+// of its user or organization cannot outlive it.
+const (
+	lockSpaceUser         = 0x636b7501
+	lockSpaceOrganization = 0x636b7502
+	lockSpaceMigrate      = 0x636b7503
+)
+
+// Store keeps Clerk users, organizations, memberships and the delivery
+// ledger in PostgreSQL. Create it with [New] and create its tables with
+// [Store.Migrate] or with the SQL of [Migrations].
+//
+// Every write is a single statement (or a single pipelined batch, which
+// PostgreSQL runs as one implicit transaction), guarded in SQL, so any
+// number of Stores on any number of replicas may write to the same tables
+// concurrently. A Store is safe for concurrent use.
+type Store struct {
+	pool         *pgxpool.Pool
+	schema       string
+	claimTimeout time.Duration
+	now          func() time.Time
+	q            queries
+}
+
+var (
+	_ clerkhook.UserStore          = (*Store)(nil)
+	_ clerkhook.UserReader         = (*Store)(nil)
+	_ clerkhook.OrganizationStore  = (*Store)(nil)
+	_ clerkhook.OrganizationReader = (*Store)(nil)
+	_ clerkhook.MembershipStore    = (*Store)(nil)
+	_ clerkhook.MembershipReader   = (*Store)(nil)
+	_ clerkhook.Deduplicator       = (*Store)(nil)
+	_ clerkhook.DeliveryWriter     = (*Store)(nil)
+	_ clerkhook.UserLister         = (*Store)(nil)
+)
+
+// An Option configures a [Store].
+type Option func(*Store)
+
+// WithSchema puts the store's tables in the named schema instead of
+// [DefaultSchema]. Migrate creates the schema when it does not exist. An
+// empty name keeps the default.
+func WithSchema(name string) Option {
+	return func(s *Store) {
+		if name != "" {
+			s.schema = name
+		}
+	}
+}
+
+// WithClaimTimeout sets how long a claim on a delivery that was neither
+// completed nor released lasts before another attempt of the same delivery
+// may take it over; see [clerkhook.Deduplicator]. It must exceed the time a
+// Handler takes for one delivery and the clock skew between replicas. A
+// non-positive d keeps [DefaultClaimTimeout].
+func WithClaimTimeout(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.claimTimeout = d
+		}
+	}
+}
+
+// WithClock sets the clock that dates the claims and completions of
+// deliveries, and that [Store.Prune] measures from. It is meant for tests; the default, and the value a nil now keeps, is
+// [time.Now].
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// New returns a Store that writes through pool. It does not touch the
+// database; call [Store.Migrate] before the first write.
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
+	s := &Store{
+		pool:         pool,
+		schema:       DefaultSchema,
+		claimTimeout: DefaultClaimTimeout,
+		now:          time.Now,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.q = newQueries(s.schema)
+	return s
+}
+
+// clock returns the current time and the time before which an unfinished
+// claim has lapsed.
+func (s *Store) clock() (now, claimCutoff time.Time) {
+	now = s.now().UTC()
+	return now, now.Add(-s.claimTimeout)
+}
+
+// table returns the quoted, schema-qualified name of one of the store's
+// tables.
+func table(schema, name string) string {
+	return pgx.Identifier{schema, name}.Sanitize()
+}
+
+// nullString maps "" to SQL NULL, for the columns filled from fields that
+// Clerk leaves empty rather than null.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// timestamp converts a Clerk time to the value of a timestamptz column.
+func timestamp(m clerkhook.UnixMilli) time.Time {
+	return time.UnixMilli(int64(m)).UTC()
+}
+
+// errorf wraps err with the name of the operation that failed. The text
+// never includes ids or values: they may be personal data.
+func errorf(op string, err error) error {
+	return fmt.Errorf("pgxstore: %s: %w", op, err)
+}
