@@ -58,3 +58,31 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEventData feeds arbitrary data to the typed accessor of every known
+// event type, where FuzzParseEvent mostly reaches the parser: decoding must
+// not panic, and fails only with ErrInvalidEvent.
+func FuzzEventData(f *testing.F) {
+	types := clerkhook.EventTypes()
+	for _, fx := range readEventFixtures(f) {
+		e, err := clerkhook.ParseEvent(fx.body)
+		require.NoError(f, err)
+		for i, typ := range types {
+			if typ == e.Type {
+				f.Add(uint8(i), []byte(e.Data))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, typeIndex uint8, data []byte) {
+		e := &clerkhook.Event{Type: types[int(typeIndex)%len(types)], Data: data}
+		v, err := eventAccessors[eventShapeOf[e.Type]](e)
+		if err != nil {
+			require.ErrorIs(t, err, clerkhook.ErrInvalidEvent)
+			if len(data) >= 8 {
+				require.NotContains(t, err.Error(), string(data), "errors never quote the payload")
+			}
+			return
+		}
+		require.NotNil(t, v)
+	})
+}
