@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -83,43 +81,6 @@ func (e *Event) Time() time.Time {
 func (e *Event) Known() bool {
 	_, ok := eventShapes[e.Type]
 	return ok
-}
-
-// ParseEvent decodes the envelope of a webhook body. It does not verify the
-// signature: call it on a body that [Verifier.Verify] has accepted, or let
-// [Handler] or [Middleware] do both. Its errors match [ErrInvalidEvent] and
-// never quote the payload.
-func ParseEvent(payload []byte) (*Event, error) {
-	var e Event
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidEvent, jsonErrorText(err))
-	}
-	if e.Type == "" {
-		return nil, fmt.Errorf("%w: no type", ErrInvalidEvent)
-	}
-	if len(e.Data) == 0 || e.Data[0] != '{' {
-		return nil, fmt.Errorf("%w: data is not an object", ErrInvalidEvent)
-	}
-	return &e, nil
-}
-
-// jsonErrorText describes a decoding error without quoting the payload:
-// encoding/json puts the offending number in its messages.
-func jsonErrorText(err error) string {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("malformed JSON at byte %d", syntax.Offset)
-	case errors.As(err, &typ):
-		kind, _, _ := strings.Cut(typ.Value, " ") // "number 1.5" -> "number"
-		if typ.Field != "" {
-			return fmt.Sprintf("field %s: JSON %s where %s was expected", typ.Field, kind, typ.Type)
-		}
-		return fmt.Sprintf("JSON %s where %s was expected", kind, typ.Type)
-	default:
-		return "malformed JSON"
-	}
 }
 
 // The event types Clerk sends, as listed in Clerk's OpenAPI description of
@@ -279,23 +240,6 @@ func EventTypes() []string {
 	}
 	sort.Strings(types)
 	return types
-}
-
-// decodeData decodes e.Data into a new T after checking that e's type
-// carries the shape s.
-func decodeData[T any](e *Event, s shape) (*T, error) {
-	got, ok := eventShapes[e.Type]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a known event type, so it carries no %s", ErrWrongShape, e.Type, s)
-	}
-	if got != s {
-		return nil, fmt.Errorf("%w: %s carries %s, not %s", ErrWrongShape, e.Type, got, s)
-	}
-	var v T
-	if err := json.Unmarshal(e.Data, &v); err != nil {
-		return nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
-	}
-	return &v, nil
 }
 
 // User returns the data of a user.created or user.updated event.
@@ -852,7 +796,7 @@ func (m *SMSMessage) UnmarshalJSON(data []byte) error {
 		*plain
 		CreatedAtMS *UnixMilli `json:"created_at_ms"`
 	}{plain: (*plain)(m)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	if err := unmarshal(data, &aux); err != nil {
 		return err
 	}
 	if m.CreatedAt == 0 && aux.CreatedAtMS != nil {
@@ -1016,7 +960,7 @@ func (inv *OrganizationInvitation) UnmarshalJSON(data []byte) error {
 			PublicOrganizationData *PublicOrganizationData `json:"public_organization_data"`
 		} `json:"data"`
 	}{plain: (*plain)(inv)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	if err := unmarshal(data, &aux); err != nil {
 		return err
 	}
 	if inv.PublicOrganizationData == nil && aux.Data != nil {

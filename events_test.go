@@ -469,7 +469,7 @@ func TestEventUserLarge(t *testing.T) {
 	assert.Len(t, u.PhoneNumbers, 4)
 	assert.Len(t, u.Web3Wallets, 4)
 	assert.Len(t, u.Passkeys, 3)
-	assert.Len(t, u.ExternalAccounts, 9)
+	assert.Len(t, u.ExternalAccounts, 15)
 	assert.Len(t, u.SAMLAccounts, 1)
 	assert.Len(t, u.EnterpriseAccounts, 2)
 	assert.Len(t, u.OrganizationMemberships, 3)

@@ -188,20 +188,29 @@ func rejectionReason(status int, err error) string {
 	}
 }
 
+// reject records that the delivery was refused with status.
+func (d *delivery) reject(status int, err error) *delivery {
+	d.status, d.outcome, d.reason, d.err = status, OutcomeRejected, rejectionReason(status, err), err
+	return d
+}
+
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
 	buf := h.getBuffer()
 	defer h.putBuffer(buf)
 	d := &delivery{id: DeliveryID(r.Header)}
-	evt, status, err := readEvent(w, r, h.verifier, h.maxBodyBytes, buf)
-	if err != nil {
-		d.status, d.outcome, d.reason, d.err = status, OutcomeRejected, rejectionReason(status, err), err
-		return d
+	if status, err := readVerified(w, r, h.verifier, h.maxBodyBytes, buf); err != nil {
+		return d.reject(status, err)
 	}
-	d.event = evt
-	work, err := h.plan(evt)
+	// Nothing decoded may point into buf, which is reused.
+	evt, data, err := h.decode(buf.Bytes())
 	if err != nil {
-		d.status, d.outcome, d.reason, d.err = http.StatusBadRequest, OutcomeRejected, rejectionReason(http.StatusBadRequest, err), err
-		return d
+		return d.reject(http.StatusBadRequest, err)
+	}
+	evt.ID = d.id
+	d.event = evt
+	work, err := h.plan(evt, data)
+	if err != nil {
+		return d.reject(http.StatusBadRequest, err)
 	}
 	if work == nil {
 		d.status, d.outcome = http.StatusOK, OutcomeIgnored
@@ -212,15 +221,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
 	return d
 }
 
-// readEvent reads, verifies and parses a delivery, reading the body into
-// buf. On failure it returns the status to answer.
-func readEvent(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64, buf *bytes.Buffer) (*Event, int, error) {
+// readVerified reads the body of a delivery into buf and verifies its
+// signature. On failure it returns the status to answer.
+func readVerified(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64, buf *bytes.Buffer) (int, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method)
+		return http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method)
 	}
 	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
+		return http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
 	}
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength))
@@ -228,20 +237,14 @@ func readEvent(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64,
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", limit)
+			return http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", limit)
 		}
-		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
+		return http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
 	}
-	body := buf.Bytes()
-	if err := v.Verify(body, r.Header); err != nil {
-		return nil, verifyStatus(err), err
+	if err := v.Verify(buf.Bytes(), r.Header); err != nil {
+		return verifyStatus(err), err
 	}
-	evt, err := ParseEvent(body)
-	if err != nil {
-		return nil, http.StatusBadRequest, err
-	}
-	evt.ID = DeliveryID(r.Header)
-	return evt, http.StatusOK, nil
+	return http.StatusOK, nil
 }
 
 // verifyStatus is the status that answers a verification error.
@@ -266,16 +269,61 @@ type work struct {
 	handlers  []EventHandlerFunc
 }
 
-// plan decodes the event's data and decides what the delivery does. It
-// returns nil work for an event nothing handles, and an error matching
-// ErrInvalidEvent for data that does not fit the event's type.
-func (h *Handler) plan(evt *Event) (*work, error) {
+// decode parses a verified body. An event whose data the handler stores and
+// no event handler wants, the bulk of deliveries, is decoded in one pass
+// into its typed data, which is returned, and without its raw data; any
+// other takes ParseEvent, and returns no typed data.
+func (h *Handler) decode(body []byte) (*Event, any, error) {
+	if typ := typeNearEnd(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
+		var evt *Event
+		var data any
+		ok := false
+		switch typ {
+		case EventUserCreated, EventUserUpdated:
+			evt, data, ok = decodeTyped[User](body, typ)
+		case EventUserDeleted:
+			evt, data, ok = decodeTyped[DeletedObject](body, typ)
+		case EventOrganizationDeleted:
+			if h.orgs != nil {
+				evt, data, ok = decodeTyped[DeletedObject](body, typ)
+			}
+		case EventOrganizationCreated, EventOrganizationUpdated:
+			if h.orgs != nil {
+				evt, data, ok = decodeTyped[Organization](body, typ)
+			}
+		default:
+			if h.memberships != nil {
+				evt, data, ok = decodeTyped[OrganizationMembership](body, typ)
+			}
+		}
+		if ok {
+			return evt, data, nil
+		}
+	}
+	evt, err := ParseEvent(body)
+	return evt, nil, err
+}
+
+// typedData returns the data of evt as a T: data when decode has decoded
+// it already, or what the accessor decodes.
+func typedData[T any](evt *Event, data any, accessor func(*Event) (*T, error)) (*T, error) {
+	if v, ok := data.(*T); ok {
+		return v, nil
+	}
+	return accessor(evt)
+}
+
+// plan decides what the delivery does, decoding the event's data unless
+// decode did. It returns nil work for an event nothing handles, and an
+// error matching ErrInvalidEvent for data that does not fit the event's
+// type.
+func (h *Handler) plan(evt *Event, data any) (*work, error) {
 	w := &work{handlers: h.eventHandlers[evt.Type]}
 	var err error
 	switch evt.Type {
 	case EventUserCreated, EventUserUpdated:
 		var u *User
-		if u, err = evt.User(); err == nil {
+		if u, err = typedData(evt, data, (*Event).User); err == nil {
 			w.objectID = u.ID
 			w.write = func(ctx context.Context) error { return h.users.UpsertUser(ctx, u) }
 			if h.writer != nil && len(w.handlers) == 0 {
@@ -286,7 +334,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 		}
 	case EventUserDeleted:
 		var del *DeletedObject
-		if del, err = evt.DeletedObject(); err == nil {
+		if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
 			w.objectID = del.ID
 			at := h.eventTime(evt)
 			w.write = func(ctx context.Context) error { return h.users.DeleteUser(ctx, del.ID, at) }
@@ -299,7 +347,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 	case EventOrganizationCreated, EventOrganizationUpdated:
 		if h.orgs != nil {
 			var o *Organization
-			if o, err = evt.Organization(); err == nil {
+			if o, err = typedData(evt, data, (*Event).Organization); err == nil {
 				w.objectID = o.ID
 				w.write = func(ctx context.Context) error { return h.orgs.UpsertOrganization(ctx, o) }
 			}
@@ -307,7 +355,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 	case EventOrganizationDeleted:
 		if h.orgs != nil {
 			var del *DeletedObject
-			if del, err = evt.DeletedObject(); err == nil {
+			if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
 				w.objectID = del.ID
 				at := h.eventTime(evt)
 				w.write = func(ctx context.Context) error { return h.orgs.DeleteOrganization(ctx, del.ID, at) }
@@ -316,7 +364,7 @@ func (h *Handler) plan(evt *Event) (*work, error) {
 	case EventOrganizationMembershipCreated, EventOrganizationMembershipUpdated, EventOrganizationMembershipDeleted:
 		if h.memberships != nil {
 			var m *OrganizationMembership
-			if m, err = evt.OrganizationMembership(); err == nil {
+			if m, err = typedData(evt, data, (*Event).OrganizationMembership); err == nil {
 				w.objectID = m.ID
 				if m.OrganizationID() == "" || m.UserID() == "" {
 					return nil, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
@@ -466,6 +514,11 @@ func (h *Handler) settle(ctx context.Context, r *delivery) {
 	}
 }
 
+// maxLoggedIDBytes bounds the delivery id in the log. Before verification
+// it is whatever the client sent, up to the server's header limit; Svix's
+// ids are about 30 bytes.
+const maxLoggedIDBytes = 128
+
 // log writes the one line of a delivery: Info when it was accepted, Warn
 // when it was refused, Error when it failed. It never logs the body or
 // anything from it but ids and the type.
@@ -481,7 +534,11 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 8)
-	attrs = append(attrs, slog.String("delivery_id", d.id))
+	id := d.id
+	if len(id) > maxLoggedIDBytes {
+		id = id[:maxLoggedIDBytes] + "…"
+	}
+	attrs = append(attrs, slog.String("delivery_id", id))
 	if d.event != nil {
 		attrs = append(attrs, slog.String("event_type", d.event.Type))
 	}
@@ -540,12 +597,17 @@ func Middleware(v *Verifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var buf bytes.Buffer
-			evt, status, err := readEvent(w, r, v, DefaultMaxBodyBytes, &buf)
-			if err != nil {
+			if status, err := readVerified(w, r, v, DefaultMaxBodyBytes, &buf); err != nil {
 				http.Error(w, http.StatusText(status), status)
 				return
 			}
 			body := buf.Bytes()
+			evt, err := ParseEvent(body)
+			if err != nil {
+				http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+				return
+			}
+			evt.ID = DeliveryID(r.Header)
 			r2 := r.WithContext(context.WithValue(r.Context(), eventContextKey{}, evt))
 			r2.Body = io.NopCloser(bytes.NewReader(body))
 			r2.ContentLength = int64(len(body))

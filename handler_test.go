@@ -651,3 +651,56 @@ func TestHandlerObserver(t *testing.T) {
 		assert.Equal(t, w.status >= 400, o.Err != nil, i)
 	}
 }
+
+// TestHandlerDecodesEveryLayout checks that the one-pass decoding of stored
+// event types, which guesses the type from the end of the payload, and the
+// general path agree whatever the layout of the JSON.
+func TestHandlerDecodesEveryLayout(t *testing.T) {
+	u := testUser("user_2layout", 1)
+	data, err := json.Marshal(u)
+	require.NoError(t, err)
+	var indented bytes.Buffer
+	require.NoError(t, json.Indent(&indented, userBody(t, clerkhook.EventUserCreated, u), "", "  "))
+	layouts := []struct {
+		name, body string
+		isUser     bool
+	}{
+		{"compact, sorted keys", string(userBody(t, clerkhook.EventUserCreated, u)), true},
+		{"indented", indented.String(), true},
+		{"type first", `{"type":"user.created","object":"event","timestamp":1764244800000,"data":` + string(data) + `}`, true},
+		{"decoy type at the end", `{"data":` + string(data) + `,"object":"event","type":"user.created",` +
+			`"zzz":{"type":"organization.created"}}`, true},
+		{"another type, a decoy user.created at the end", `{"data":` + string(data) + `,"type":"session.created",` +
+			`"zzz":{"type":"user.created"}}`, false},
+	}
+	for _, layout := range layouts {
+		t.Run(layout.name, func(t *testing.T) {
+			for _, withHandler := range []bool{false, true} {
+				store := clerkhook.NewMemoryStore()
+				var opts []clerkhook.Option
+				var handled []*clerkhook.Event
+				if withHandler {
+					opts = append(opts, clerkhook.WithEventHandler(clerkhook.EventUserCreated, func(_ context.Context, evt *clerkhook.Event) error {
+						handled = append(handled, evt)
+						return nil
+					}))
+				}
+				w := serve(newTestHandler(t, store, opts...), signedRequest(t, "msg_layout", []byte(layout.body)))
+				require.Equal(t, http.StatusOK, w.Code)
+				got, err := store.User(context.Background(), u.ID)
+				if !layout.isUser {
+					assert.ErrorIs(t, err, clerkhook.ErrUserNotFound, "a session event is not a user")
+					assert.Empty(t, handled)
+					continue
+				}
+				require.NoError(t, err)
+				assert.Equal(t, u.UpdatedAt, got.UpdatedAt)
+				assert.Equal(t, u.PrimaryEmail(), got.PrimaryEmail())
+				if withHandler {
+					require.Len(t, handled, 1)
+					assert.JSONEq(t, string(data), string(handled[0].Data), "event handlers get the raw data")
+				}
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/clerkhooktest"
 )
 
 // fakeClock is a clock that only moves when told to.
@@ -84,4 +85,11 @@ func TestMemoryStoreHonoursCancellation(t *testing.T) {
 	assert.ErrorIs(t, store.DeleteUser(ctx, "user_2ctx", testNow), context.Canceled)
 	_, err := store.User(ctx, "user_2ctx")
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestExampleStoreConforms proves what ExampleUserStore says of mapStore.
+func TestExampleStoreConforms(t *testing.T) {
+	clerkhooktest.TestUserStore(t, func(t *testing.T) clerkhooktest.Store {
+		return &mapStore{users: map[string]*clerkhook.User{}}
+	})
 }
