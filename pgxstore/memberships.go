@@ -2,7 +2,6 @@ package pgxstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 // user or organization is deleted; then it returns an error matching
 // [clerkhook.ErrStale].
 func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
-	data, err := json.Marshal(m)
+	data, err := encode(m)
 	if err != nil {
 		return errorf("upsert membership", err)
 	}

@@ -2,7 +2,6 @@ package pgxstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 // organization or its tombstone; then it returns an error matching
 // [clerkhook.ErrStale].
 func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organization) error {
-	data, err := json.Marshal(o)
+	data, err := encode(o)
 	if err != nil {
 		return errorf("upsert organization", err)
 	}

@@ -73,7 +73,7 @@ func (s *Store) UserIDs(ctx context.Context) ([]string, error) {
 // userArgs returns the parameters of a user row in the order of
 // userColumns.
 func userArgs(u *clerkhook.User) ([]any, error) {
-	data, err := json.Marshal(u)
+	data, err := encode(u)
 	if err != nil {
 		return nil, err
 	}
