@@ -101,6 +101,11 @@ func history() ([]step, error) {
 			first, last := "Ada", name
 			u.FirstName, u.LastName = &first, &last
 			u.CreatedAt, u.UpdatedAt = at(0), updated
+			for i := range u.EmailAddresses {
+				if u.PrimaryEmailAddressID != nil && u.EmailAddresses[i].ID == *u.PrimaryEmailAddressID {
+					u.EmailAddresses[i].EmailAddress = "ada@example.com"
+				}
+			}
 		}
 	}
 	create, err := clerkhooktest.UserCreated(user("Lovelace", at(0)))
