@@ -11,13 +11,17 @@ test:
 	go test -race ./...
 
 bench:
-	go test -run '^$$' -bench . -benchmem ./...
+	go test -run '^$$' -bench . -benchmem . ./pgxstore
 
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+FUZZ_TARGETS := FuzzVerify FuzzParseEvent FuzzEventData FuzzBackfillAnswer FuzzHandler
+
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) .
-	go test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) .
+	for target in $(FUZZ_TARGETS); do \
+		go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) . || exit 1; \
+	done
+	cd examples/frameworks && go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./serverless
