@@ -25,7 +25,8 @@ import (
 // naiveStore is the obvious way to write a user event: a transaction that
 // checks and records the delivery, reads the user and locks it, then
 // inserts or updates it; five round trips with BEGIN and COMMIT. It keeps
-// the same rules as pgxstore, to compare what they cost.
+// the same rules as pgxstore and writes the same columns, to compare what
+// they cost.
 type naiveStore struct {
 	pool              *pgxpool.Pool
 	users, deliveries string
@@ -68,9 +69,9 @@ func (s *naiveStore) UpsertUserDelivery(ctx context.Context, deliveryID, eventTy
 			Scan(&updatedAt, &deletedAt)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			_, err = tx.Exec(ctx, `INSERT INTO `+s.users+` (id, email, first_name, last_name, username, created_at, updated_at, data)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				u.ID, u.PrimaryEmail(), u.FirstName, u.LastName, u.Username, u.CreatedAt.Time(), u.UpdatedAt.Time(), data)
+			_, err = tx.Exec(ctx, `INSERT INTO `+s.users+` (id, email, first_name, last_name, username, image_url, phone,
+					external_id, banned, created_at, updated_at, data)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, naiveColumns(u, data)...)
 			return err
 		case err != nil:
 			return err
@@ -78,10 +79,25 @@ func (s *naiveStore) UpsertUserDelivery(ctx context.Context, deliveryID, eventTy
 			return clerkhook.ErrStale
 		}
 		_, err = tx.Exec(ctx, `UPDATE `+s.users+` SET email = $2, first_name = $3, last_name = $4, username = $5,
-			created_at = $6, updated_at = $7, data = $8 WHERE id = $1`,
-			u.ID, u.PrimaryEmail(), u.FirstName, u.LastName, u.Username, u.CreatedAt.Time(), u.UpdatedAt.Time(), data)
+			image_url = $6, phone = $7, external_id = $8, banned = $9, created_at = $10, updated_at = $11, data = $12
+			WHERE id = $1`, naiveColumns(u, data)...)
 		return err
 	})
+}
+
+// naiveColumns returns the values of the columns pgxstore writes, so that
+// both stores do the same work.
+func naiveColumns(u *clerkhook.User, data []byte) []any {
+	return []any{u.ID, nullIfEmpty(u.PrimaryEmail()), u.FirstName, u.LastName, u.Username, nullIfEmpty(u.ImageURL),
+		nullIfEmpty(u.PrimaryPhone()), u.ExternalID, u.Banned, u.CreatedAt.Time(), u.UpdatedAt.Time(), data}
+}
+
+// nullIfEmpty maps "" to SQL NULL, as pgxstore does.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // BenchmarkHandler measures user events per second from signed request to

@@ -22,7 +22,8 @@ const maxClaimAttempts = 3
 // for a processed delivery or [clerkhook.ErrDeliveryInProgress] for one
 // claimed by another attempt.
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
-	err := s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
+	err := s.claim(ctx, deliveryID, func() (bool, error) {
+		now, cutoff := s.clock()
 		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, now, cutoff)
 		return tag.RowsAffected() == 1, err
 	})
@@ -53,21 +54,25 @@ func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID string) error {
 }
 
 // UpsertUserDelivery records the delivery as processed and applies
-// [Store.UpsertUser] in one statement, so in one round trip: both happen or
-// neither. It returns an error matching [clerkhook.ErrStale] when the
-// delivery was recorded but the user was not written, and one matching
+// [Store.UpsertUser] in one statement: both happen or neither. It returns
+// an error matching [clerkhook.ErrStale] when the delivery was recorded but
+// the user was not written, and one matching
 // [clerkhook.ErrDuplicateDelivery] or [clerkhook.ErrDeliveryInProgress],
 // having written nothing, when the delivery was processed or is claimed.
+//
+// Concurrent calls share their statement, and so its round trip and its
+// commit: a call made while another one's statement runs waits for it to
+// end, then goes with every call that came meanwhile, up to 64. When that
+// statement fails, every call in it fails, unless the server refused it;
+// then each call runs again on its own.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
-	cols, err := userArgs(u)
+	r, err := newUserRecord(u)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
 	var written bool
-	err = s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
-		args := append([]any{deliveryID, eventType, now, cutoff}, cols...)
-		var claimed bool
-		err := s.pool.QueryRow(ctx, s.q.upsertUserDelivery, args...).Scan(&claimed, &written)
+	err = s.claim(ctx, deliveryID, func() (claimed bool, err error) {
+		claimed, written, err = s.upsertUserDelivery(ctx, deliveryID, eventType, r)
 		return claimed, err
 	})
 	if err == nil && !written {
@@ -85,7 +90,8 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // [clerkhook.ErrDeliveryInProgress], having written nothing, when the
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
-	err := s.claim(ctx, deliveryID, func(now, cutoff time.Time) (bool, error) {
+	err := s.claim(ctx, deliveryID, func() (bool, error) {
+		now, cutoff := s.clock()
 		var claimed bool
 		b := &pgx.Batch{}
 		b.Queue(s.q.lockUser, userID)
@@ -120,9 +126,9 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 // reads the ledger to tell a processed delivery from one in progress. A
 // refusing row may have been released in the meantime; then the claim is
 // tried again.
-func (s *Store) claim(ctx context.Context, deliveryID string, write func(now, cutoff time.Time) (bool, error)) error {
+func (s *Store) claim(ctx context.Context, deliveryID string, write func() (bool, error)) error {
 	for attempt := 1; ; attempt++ {
-		claimed, err := write(s.clock())
+		claimed, err := write()
 		if err != nil || claimed {
 			return err
 		}

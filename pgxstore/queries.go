@@ -9,12 +9,13 @@ import (
 // constant for the life of the Store and pgx can cache its prepared
 // statement.
 type queries struct {
-	upsertUser         string
-	upsertUserDelivery string
-	deleteUser         string
-	deleteUserDelivery string
-	user               string
-	userIDs            string
+	upsertUser          string
+	upsertUserDelivery  string
+	upsertUsersDelivery string
+	deleteUser          string
+	deleteUserDelivery  string
+	user                string
+	userIDs             string
 
 	upsertOrganization string
 	deleteOrganization string
@@ -65,14 +66,14 @@ const userErase = `email = NULL, first_name = NULL, last_name = NULL, username =
 // guardMembership.
 const membershipErase = `id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = %s`
 
-// claimTemplate records a delivery in the ledger named by its first verb,
-// or takes over a claim that has lapsed. Its parameters are $1 delivery id,
-// $2 event type, $3 now and $4 the lapse cut-off; its second verb is the
-// processed_at it sets: $3 to record the delivery as processed at once, or
-// NULL to claim it.
-const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_at) VALUES ($1, $2, $3, %[2]s)
+// claimTemplate records deliveries in the ledger named by its first verb,
+// or takes over claims that have lapsed. Its second verb gives the rows
+// (id, type, claimed_at, processed_at): a processed_at equal to claimed_at
+// records a delivery as processed at once, a NULL one claims it. Its third
+// is the lapse cut-off.
+const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_at) %[2]s
 	ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, claimed_at = EXCLUDED.claimed_at, processed_at = EXCLUDED.processed_at
-	WHERE d.processed_at IS NULL AND d.claimed_at < $4`
+	WHERE d.processed_at IS NULL AND d.claimed_at < %[3]s`
 
 func newQueries(schema string) queries {
 	users := table(schema, "clerk_users")
@@ -82,14 +83,18 @@ func newQueries(schema string) queries {
 
 	// recordDelivery is the first CTE of the statements that record a
 	// delivery with its write: it returns a row when it could.
-	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "$3") + ` RETURNING 1`
+	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, $3, $3)", "$4") + ` RETURNING 1`
 
 	// userValues casts the parameters of a user row starting at $first:
 	// in INSERT ... SELECT their types are not inferred from the columns.
-	userValues := func(first int) string {
+	// With array true, each parameter is an array of the column's type.
+	userValues := func(first int, array bool) string {
 		types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "timestamptz", "timestamptz", "jsonb"}
 		vals := make([]string, len(types))
 		for i, t := range types {
+			if array {
+				t += "[]"
+			}
 			vals[i] = fmt.Sprintf("$%d::%s", first+i, t)
 		}
 		return strings.Join(vals, ", ")
@@ -98,13 +103,37 @@ func newQueries(schema string) queries {
 	return queries{
 		upsertUser: fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s) VALUES (%[3]s)
 			ON CONFLICT (id) DO UPDATE SET %[4]s WHERE %[5]s`,
-			users, userColumns, userValues(1), userUpdate, guardRecord),
+			users, userColumns, userValues(1, false), userUpdate, guardRecord),
 
+		// upsertUserDelivery records a delivery as processed and upserts
+		// its user. Its parameters are $1 delivery id, $2 event type, $3
+		// now, $4 the lapse cut-off, and the user columns. It returns
+		// whether it claimed the delivery and whether it wrote the user.
 		upsertUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
 			w AS (INSERT INTO %[2]s AS t (%[3]s) SELECT %[4]s FROM claim
 				ON CONFLICT (id) DO UPDATE SET %[5]s WHERE %[6]s RETURNING 1)
 			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM w)`,
-			recordDelivery, users, userColumns, userValues(5), userUpdate, guardRecord),
+			recordDelivery, users, userColumns, userValues(5, false), userUpdate, guardRecord),
+
+		// upsertUsersDelivery is upsertUserDelivery for a batch of
+		// deliveries whose ids differ from one another, as do their users'.
+		// Its parameters are $1 now, $2 the lapse cut-off, and arrays of
+		// the delivery ids, the event types and the user columns. It
+		// returns for each delivery, by its 1-based position in the
+		// arrays, whether it claimed the delivery and whether it wrote the
+		// user. It takes its row locks in a fixed order, the ledger's by
+		// delivery id then the users' by user id, so that the batches of
+		// different Stores cannot deadlock.
+		upsertUsersDelivery: fmt.Sprintf(`WITH input AS (
+				SELECT * FROM unnest($3::text[], $4::text[], %[1]s) WITH ORDINALITY AS i (delivery_id, type, %[2]s, n)),
+			claim AS (%[3]s RETURNING d.id),
+			w AS (INSERT INTO %[4]s AS t (%[2]s) SELECT %[5]s FROM input i JOIN claim ON claim.id = i.delivery_id ORDER BY i.id
+				ON CONFLICT (id) DO UPDATE SET %[6]s WHERE %[7]s RETURNING t.id)
+			SELECT i.n, claim.id IS NOT NULL, w.id IS NOT NULL
+			FROM input i LEFT JOIN claim ON claim.id = i.delivery_id LEFT JOIN w ON w.id = i.id`,
+			userValues(5, true), userColumns,
+			fmt.Sprintf(claimTemplate, deliveries, `SELECT delivery_id, type, $1::timestamptz, $1::timestamptz FROM input ORDER BY delivery_id`, "$2::timestamptz"),
+			users, "i."+strings.ReplaceAll(userColumns, ", ", ", i."), userUpdate, guardRecord),
 
 		deleteUser: fmt.Sprintf(`WITH u AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
 				ON CONFLICT (id) DO UPDATE SET %[2]s)
@@ -162,7 +191,7 @@ func newQueries(schema string) queries {
 		lockMembershipReferences: fmt.Sprintf(`SELECT pg_advisory_xact_lock_shared(%d, hashtext($1)), pg_advisory_xact_lock_shared(%d, hashtext($2))`,
 			lockSpaceUser, lockSpaceOrganization),
 
-		claimDelivery: fmt.Sprintf(claimTemplate, deliveries, "NULL::timestamptz"),
+		claimDelivery: fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, $3, NULL::timestamptz)", "$4"),
 		completeDelivery: fmt.Sprintf(`INSERT INTO %s AS d (id, claimed_at, processed_at) VALUES ($1, $2, $2)
 			ON CONFLICT (id) DO UPDATE SET processed_at = EXCLUDED.processed_at WHERE d.processed_at IS NULL`, deliveries),
 		releaseDelivery: fmt.Sprintf(`DELETE FROM %s WHERE id = $1 AND processed_at IS NULL`, deliveries),

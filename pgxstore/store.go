@@ -39,13 +39,16 @@ const (
 // Every write is a single statement (or a single pipelined batch, which
 // PostgreSQL runs as one implicit transaction), guarded in SQL, so any
 // number of Stores on any number of replicas may write to the same tables
-// concurrently. A Store is safe for concurrent use.
+// concurrently. A Store is safe for concurrent use, and needs no closing:
+// the goroutine that writes the deliveries of concurrent
+// [Store.UpsertUserDelivery] calls together ends when they do.
 type Store struct {
 	pool         *pgxpool.Pool
 	schema       string
 	claimTimeout time.Duration
 	now          func() time.Time
 	q            queries
+	userWrites   userBatcher
 }
 
 var (

@@ -16,11 +16,11 @@ import (
 // The columns hold the fields services query most (email and phone are the
 // primary ones), and data holds the whole user as JSON.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
-	args, err := userArgs(u)
+	r, err := newUserRecord(u)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
-	tag, err := s.pool.Exec(ctx, s.q.upsertUser, args...)
+	tag, err := s.pool.Exec(ctx, s.q.upsertUser, r.args()...)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
@@ -70,27 +70,73 @@ func (s *Store) UserIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// userArgs returns the parameters of a user row in the order of
-// userColumns.
-func userArgs(u *clerkhook.User) ([]any, error) {
+// userRecord holds the values of a user row, in the order of userColumns.
+type userRecord struct {
+	id                                                                string
+	email, firstName, lastName, username, imageURL, phone, externalID *string
+	banned                                                            bool
+	createdAt, updatedAt                                              time.Time
+	data                                                              []byte
+}
+
+// newUserRecord returns the row of u.
+func newUserRecord(u *clerkhook.User) (userRecord, error) {
 	data, err := encode(u)
 	if err != nil {
-		return nil, err
+		return userRecord{}, err
 	}
-	return []any{
-		u.ID,
-		nullString(u.PrimaryEmail()),
-		u.FirstName,
-		u.LastName,
-		u.Username,
-		nullString(u.ImageURL),
-		nullString(u.PrimaryPhone()),
-		u.ExternalID,
-		u.Banned,
-		timestamp(u.CreatedAt),
-		timestamp(u.UpdatedAt),
-		data,
+	return userRecord{
+		id:         u.ID,
+		email:      nullString(u.PrimaryEmail()),
+		firstName:  u.FirstName,
+		lastName:   u.LastName,
+		username:   u.Username,
+		imageURL:   nullString(u.ImageURL),
+		phone:      nullString(u.PrimaryPhone()),
+		externalID: u.ExternalID,
+		banned:     u.Banned,
+		createdAt:  timestamp(u.CreatedAt),
+		updatedAt:  timestamp(u.UpdatedAt),
+		data:       data,
 	}, nil
+}
+
+// args returns the parameters of the row.
+func (r *userRecord) args() []any {
+	return []any{r.id, r.email, r.firstName, r.lastName, r.username, r.imageURL, r.phone, r.externalID,
+		r.banned, r.createdAt, r.updatedAt, r.data}
+}
+
+// userArrays holds the columns of several user rows, for the array
+// parameters of upsertUsersDelivery.
+type userArrays struct {
+	id                                                                []string
+	email, firstName, lastName, username, imageURL, phone, externalID []*string
+	banned                                                            []bool
+	createdAt, updatedAt                                              []time.Time
+	data                                                              [][]byte
+}
+
+// add appends r to the columns.
+func (a *userArrays) add(r *userRecord) {
+	a.id = append(a.id, r.id)
+	a.email = append(a.email, r.email)
+	a.firstName = append(a.firstName, r.firstName)
+	a.lastName = append(a.lastName, r.lastName)
+	a.username = append(a.username, r.username)
+	a.imageURL = append(a.imageURL, r.imageURL)
+	a.phone = append(a.phone, r.phone)
+	a.externalID = append(a.externalID, r.externalID)
+	a.banned = append(a.banned, r.banned)
+	a.createdAt = append(a.createdAt, r.createdAt)
+	a.updatedAt = append(a.updatedAt, r.updatedAt)
+	a.data = append(a.data, r.data)
+}
+
+// args returns the parameters of the columns.
+func (a *userArrays) args() []any {
+	return []any{a.id, a.email, a.firstName, a.lastName, a.username, a.imageURL, a.phone, a.externalID,
+		a.banned, a.createdAt, a.updatedAt, a.data}
 }
 
 // readData scans the data column of the single row query returns into v.

@@ -1,0 +1,218 @@
+package pgxstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// maxUserBatch bounds the deliveries one statement of upsertUsersDelivery
+// writes, and so the size of its parameters (a few kilobytes a user).
+const maxUserBatch = 64
+
+// userBatcher is the group commit of UpsertUserDelivery. Each delivery
+// that commits on its own pays for a statement, a transaction and a WAL
+// flush, which is what a busy server spends most of its time on; calls
+// made while a statement is running therefore wait in the queue, and the
+// next statement writes them all. A single flusher goroutine runs the
+// statements, one at a time: it starts when a call finds none running and
+// ends when it finds the queue empty, so a lone call runs at once, without
+// waiting for company, and an idle Store has no goroutine.
+type userBatcher struct {
+	mu       sync.Mutex
+	queue    []*userWrite
+	flushing bool
+}
+
+// userWrite is a call of UpsertUserDelivery waiting for the statement that
+// writes it.
+type userWrite struct {
+	ctx        context.Context
+	deliveryID string
+	eventType  string
+	user       userRecord
+
+	// The flusher sets claimed, written and err, then closes done.
+	claimed, written bool
+	err              error
+	done             chan struct{}
+}
+
+// upsertUserDelivery records the delivery as processed and upserts the
+// user, in the next statement of the group commit. It reports whether it
+// could claim the delivery and whether it wrote the user.
+func (s *Store) upsertUserDelivery(ctx context.Context, deliveryID, eventType string, u userRecord) (claimed, written bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, false, err
+	}
+	w := &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: eventType, user: u, done: make(chan struct{})}
+	b := &s.userWrites
+	b.mu.Lock()
+	b.queue = append(b.queue, w)
+	start := !b.flushing
+	b.flushing = true
+	b.mu.Unlock()
+	if start {
+		go s.flushUsers()
+	}
+	select {
+	case <-w.done:
+		return w.claimed, w.written, w.err
+	case <-ctx.Done():
+		// The statement may still commit the write; the delivery's retry
+		// then finds it processed.
+		return false, false, ctx.Err()
+	}
+}
+
+// flushUsers writes the queued deliveries, a batch per statement, until
+// the queue is empty.
+func (s *Store) flushUsers() {
+	for {
+		batch := s.userWrites.next()
+		if len(batch) == 0 {
+			return
+		}
+		s.writeUsers(batch)
+	}
+}
+
+// next takes the next batch off the queue: the writes whose callers still
+// wait, up to maxUserBatch, in the order they came. A write of a delivery
+// or a user already in the batch stays queued for the next one, since one
+// statement cannot write a row twice. An empty batch means the queue is
+// empty, and that the caller is no longer the flusher.
+func (b *userBatcher) next() []*userWrite {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var batch []*userWrite
+	rest := b.queue[:0]
+	for _, w := range b.queue {
+		switch {
+		case w.ctx.Err() != nil:
+			w.finish(w.ctx.Err())
+		case len(batch) == maxUserBatch || overlaps(batch, w):
+			rest = append(rest, w)
+		default:
+			batch = append(batch, w)
+		}
+	}
+	clear(b.queue[len(rest):])
+	b.queue = rest
+	if len(batch) == 0 {
+		b.flushing = false
+	}
+	return batch
+}
+
+// overlaps reports whether batch has a write of w's delivery or user.
+func overlaps(batch []*userWrite, w *userWrite) bool {
+	for _, x := range batch {
+		if x.deliveryID == w.deliveryID || x.user.id == w.user.id {
+			return true
+		}
+	}
+	return false
+}
+
+// finish hands the write its outcome.
+func (w *userWrite) finish(err error) {
+	w.err = err
+	close(w.done)
+}
+
+// writeUsers writes a batch and hands each write its outcome. A statement
+// that PostgreSQL refused may have failed because of one write, for
+// example a text it cannot store: each write of the batch then runs again
+// alone, so that it does not fail the others. Any other error, such as a
+// lost connection, fails them all; their deliveries are retried.
+func (s *Store) writeUsers(batch []*userWrite) {
+	ctx, stop := batchContext(batch)
+	err := s.execUsers(ctx, batch)
+	stop()
+	var pgErr *pgconn.PgError
+	if len(batch) > 1 && errors.As(err, &pgErr) {
+		for i, w := range batch {
+			w.finish(s.execUsers(w.ctx, batch[i:i+1]))
+		}
+		return
+	}
+	for _, w := range batch {
+		w.finish(err)
+	}
+}
+
+// execUsers runs the statement of batch, recording in each write whether
+// it claimed the delivery and wrote the user. A write alone takes
+// upsertUserDelivery, which costs the server less than unnesting arrays.
+// A panic, for example of the clock, fails the batch: in the callers'
+// goroutines the Handler would have recovered it, and the flusher's must
+// not end the process.
+func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
+		}
+	}()
+	now, cutoff := s.clock()
+	if len(batch) == 1 {
+		w := batch[0]
+		args := append([]any{w.deliveryID, w.eventType, now, cutoff}, w.user.args()...)
+		return s.pool.QueryRow(ctx, s.q.upsertUserDelivery, args...).Scan(&w.claimed, &w.written)
+	}
+	var users userArrays
+	deliveryIDs, types := make([]string, len(batch)), make([]string, len(batch))
+	for i, w := range batch {
+		deliveryIDs[i], types[i] = w.deliveryID, w.eventType
+		users.add(&w.user)
+	}
+	args := append([]any{now, cutoff, deliveryIDs, types}, users.args()...)
+	rows, err := s.pool.Query(ctx, s.q.upsertUsersDelivery, args...)
+	if err != nil {
+		return err
+	}
+	var n int
+	var claimed, written bool
+	_, err = pgx.ForEachRow(rows, []any{&n, &claimed, &written}, func() error {
+		if n < 1 || n > len(batch) {
+			return fmt.Errorf("row of delivery %d of a batch of %d", n, len(batch))
+		}
+		batch[n-1].claimed, batch[n-1].written = claimed, written
+		return nil
+	})
+	return err
+}
+
+// batchContext returns the context of a batch's statement. A write alone
+// has its own. A batch's carries the values of its first write's context,
+// and is canceled once every write's context is done, so that a caller who
+// gives up does not cancel the others' writes. The stop function releases
+// it.
+func batchContext(batch []*userWrite) (ctx context.Context, stop func()) {
+	if len(batch) == 1 {
+		return batch[0].ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	var waiting atomic.Int64
+	waiting.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, w := range batch {
+		stops[i] = context.AfterFunc(w.ctx, func() {
+			if waiting.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}

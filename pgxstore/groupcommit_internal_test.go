@@ -1,0 +1,96 @@
+package pgxstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestUserBatcherNext(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	write := func(ctx context.Context, deliveryID, userID string) *userWrite {
+		return &userWrite{ctx: ctx, deliveryID: deliveryID, user: userRecord{id: userID}, done: make(chan struct{})}
+	}
+	ids := func(batch []*userWrite) []string {
+		var out []string
+		for _, w := range batch {
+			out = append(out, w.deliveryID+"/"+w.user.id)
+		}
+		return out
+	}
+	bg := context.Background()
+
+	t.Run("overlaps and cancellations", func(t *testing.T) {
+		gone := write(canceled, "d5", "u5")
+		b := &userBatcher{flushing: true, queue: []*userWrite{
+			write(bg, "d1", "u1"),
+			write(bg, "d2", "u1"), // the same user
+			write(bg, "d1", "u2"), // the same delivery
+			gone,
+			write(bg, "d3", "u3"),
+			write(bg, "d4", "u1"),
+		}}
+		assert.Equal(t, []string{"d1/u1", "d3/u3"}, ids(b.next()))
+		require.True(t, isClosed(gone.done), "a canceled write is finished")
+		require.ErrorIs(t, gone.err, context.Canceled)
+		assert.Equal(t, []string{"d2/u1", "d1/u2"}, ids(b.next()), "the rest, in order, without a second write of u1")
+		assert.Equal(t, []string{"d4/u1"}, ids(b.next()))
+		assert.True(t, b.flushing)
+		assert.Empty(t, b.next())
+		assert.False(t, b.flushing, "an empty queue ends the flusher")
+	})
+
+	t.Run("cap", func(t *testing.T) {
+		b := &userBatcher{flushing: true}
+		for i := range maxUserBatch + 3 {
+			b.queue = append(b.queue, write(bg, fmt.Sprint("d", i), fmt.Sprint("u", i)))
+		}
+		assert.Len(t, b.next(), maxUserBatch)
+		assert.Equal(t, []string{
+			fmt.Sprintf("d%d/u%d", maxUserBatch, maxUserBatch),
+			fmt.Sprintf("d%d/u%d", maxUserBatch+1, maxUserBatch+1),
+			fmt.Sprintf("d%d/u%d", maxUserBatch+2, maxUserBatch+2),
+		}, ids(b.next()))
+		assert.Empty(t, b.next())
+	})
+}
+
+func TestBatchContext(t *testing.T) {
+	type key struct{}
+	first, cancelFirst := context.WithCancel(context.WithValue(context.Background(), key{}, "first"))
+	second, cancelSecond := context.WithCancel(context.Background())
+	batch := []*userWrite{{ctx: first}, {ctx: second}}
+
+	ctx, stop := batchContext(batch)
+	defer stop()
+	assert.Equal(t, "first", ctx.Value(key{}), "the values of the first write")
+	cancelFirst()
+	cancelSecond()
+	<-ctx.Done() // canceled once every caller gave up; TestUserBatch checks it is not before
+
+	alone, cancelAlone := context.WithCancel(context.Background())
+	defer cancelAlone()
+	ctx, stop = batchContext([]*userWrite{{ctx: alone}})
+	defer stop()
+	assert.Equal(t, alone, ctx, "a write alone runs with its own context")
+
+	live, cancelLive := context.WithCancel(context.Background())
+	defer cancelLive()
+	ctx, stop = batchContext([]*userWrite{{ctx: live}, {ctx: context.Background()}})
+	stop()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled, "stop releases the context")
+}
+
+// isClosed reports whether c is closed, without waiting.
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
