@@ -223,6 +223,8 @@ type memoryRecord[T any] struct {
 
 type membershipKey struct{ org, user string }
 
+func (k membershipKey) String() string { return k.user + " in " + k.org }
+
 type deliveryState struct {
 	claimedAt time.Time
 	done      bool
@@ -303,8 +305,13 @@ func (s *MemoryStore) DeleteUser(ctx context.Context, id string, deletedAt time.
 
 func (s *MemoryStore) deleteUserLocked(id string, deletedAt time.Time) {
 	tombstone(s.users, id, deletedAt)
+	s.deleteMembershipsLocked(func(k membershipKey) bool { return k.user == id })
+}
+
+// deleteMembershipsLocked removes the memberships whose key matches.
+func (s *MemoryStore) deleteMembershipsLocked(match func(membershipKey) bool) {
 	for k := range s.memberships {
-		if k.user == id {
+		if match(k) {
 			delete(s.memberships, k)
 		}
 	}
@@ -325,11 +332,17 @@ func (s *MemoryStore) User(ctx context.Context, id string) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return readRecord(s, s.users, id, ErrUserNotFound)
+}
+
+// readRecord returns a copy of the live record under key, or an error
+// matching notFound.
+func readRecord[K comparable, T any](s *MemoryStore, m map[K]memoryRecord[T], key K, notFound error) (*T, error) {
 	s.mu.Lock()
-	r := s.users[id]
+	r := m[key]
 	s.mu.Unlock()
 	if r.value == nil {
-		return nil, fmt.Errorf("%w: %s", ErrUserNotFound, id)
+		return nil, fmt.Errorf("%w: %v", notFound, key)
 	}
 	return cloneJSON(r.value)
 }
@@ -357,11 +370,7 @@ func (s *MemoryStore) DeleteOrganization(ctx context.Context, id string, deleted
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tombstone(s.orgs, id, deletedAt)
-	for k := range s.memberships {
-		if k.org == id {
-			delete(s.memberships, k)
-		}
-	}
+	s.deleteMembershipsLocked(func(k membershipKey) bool { return k.org == id })
 	return nil
 }
 
@@ -370,13 +379,7 @@ func (s *MemoryStore) Organization(ctx context.Context, id string) (*Organizatio
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	r := s.orgs[id]
-	s.mu.Unlock()
-	if r.value == nil {
-		return nil, fmt.Errorf("%w: %s", ErrOrganizationNotFound, id)
-	}
-	return cloneJSON(r.value)
+	return readRecord(s, s.orgs, id, ErrOrganizationNotFound)
 }
 
 // UpsertMembership implements [MembershipStore]. It returns an error
@@ -431,13 +434,7 @@ func (s *MemoryStore) Membership(ctx context.Context, organizationID, userID str
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	r := s.memberships[membershipKey{organizationID, userID}]
-	s.mu.Unlock()
-	if r.value == nil {
-		return nil, fmt.Errorf("%w: %s in %s", ErrMembershipNotFound, userID, organizationID)
-	}
-	return cloneJSON(r.value)
+	return readRecord(s, s.memberships, membershipKey{organizationID, userID}, ErrMembershipNotFound)
 }
 
 // ClaimDelivery implements [Deduplicator].
