@@ -23,7 +23,8 @@ type EventHandlerFunc func(ctx context.Context, evt *Event) error
 // event handlers registered for the event's type, and answers:
 //
 //   - 200 when the delivery was processed, was a duplicate of one already
-//     processed, or has a type nothing is configured to handle;
+//     processed, carried an update older than what the store holds, or
+//     has a type nothing is configured to handle;
 //   - 400 when the svix-* headers are missing or malformed, or the signed
 //     body is not a valid event of its type;
 //   - 401 when no signature matches or the timestamp is out of tolerance;
