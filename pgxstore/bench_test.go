@@ -20,6 +20,7 @@ import (
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 )
 
 // naiveStore is the obvious way to write a user event: a transaction that
@@ -114,7 +115,7 @@ func BenchmarkHandler(b *testing.B) {
 	for _, concurrency := range []int{1, 16} {
 		for _, st := range stores {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, concurrency), func(b *testing.B) {
-				pool := connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(concurrency) })
+				pool := pgtest.Connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(concurrency) })
 				f := newFixtureOn(b, pool)
 				secret := clerkhooktest.NewSecret()
 				h, err := clerkhook.NewHandler(secret, st.new(f),

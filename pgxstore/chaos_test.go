@@ -23,6 +23,7 @@ import (
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -220,7 +221,7 @@ func TestHandlerSurvivesDroppedConnections(t *testing.T) {
 	hist := newHistory(t, r, secret, 150, 0.1)
 	signed := time.Now() // within seconds of the time the history was signed at
 
-	direct := connect(t, nil)
+	direct := pgtest.Connect(t, nil)
 	f := newFixtureOn(t, direct)
 	upstream := direct.Config().ConnConfig
 	proxy := startChaosProxy(t, net.JoinHostPort(upstream.Host, strconv.Itoa(int(upstream.Port))), r.Uint64(), 80)

@@ -2,9 +2,6 @@ package pgxstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,63 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
-
-// defaultDatabaseURL is the server the tests use unless
-// CLERKHOOK_TEST_DATABASE_URL names another.
-const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// connect returns a pool on the test database, closed when the test ends.
-// configure, when not nil, adjusts the pool's configuration. It skips the
-// test when the database cannot be reached, unless CLERKHOOK_REQUIRE_DB is
-// "1": then it fails.
-func connect(tb testing.TB, configure func(*pgxpool.Config)) *pgxpool.Pool {
-	tb.Helper()
-	url := os.Getenv("CLERKHOOK_TEST_DATABASE_URL")
-	if url == "" {
-		url = defaultDatabaseURL
-	}
-	cfg, err := pgxpool.ParseConfig(url)
-	require.NoError(tb, err, "CLERKHOOK_TEST_DATABASE_URL")
-	if configure != nil {
-		configure(cfg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("CLERKHOOK_REQUIRE_DB") == "1" {
-			tb.Fatalf("PostgreSQL is unreachable and CLERKHOOK_REQUIRE_DB=1: %v", err)
-		}
-		tb.Skipf("PostgreSQL is unreachable (set CLERKHOOK_TEST_DATABASE_URL, or CLERKHOOK_REQUIRE_DB=1 to fail instead): %v", err)
-	}
-	tb.Cleanup(pool.Close)
-	return pool
-}
-
-// freshSchema returns the name of a schema that does not exist yet and is
-// dropped, with everything in it, when the test ends. The name needs
-// quoting, which checks that the store quotes it.
-func freshSchema(tb testing.TB, pool *pgxpool.Pool) string {
-	tb.Helper()
-	b := make([]byte, 6)
-	_, err := rand.Read(b)
-	require.NoError(tb, err)
-	name := "clerkhook Test " + hex.EncodeToString(b)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`)
-		require.NoError(tb, err, "drop test schema")
-	})
-	return name
-}
 
 // fixture is a migrated store in a fresh schema, with the pool it uses.
 type fixture struct {
@@ -82,13 +25,13 @@ type fixture struct {
 // migrates a store with opts into it.
 func newFixture(tb testing.TB, opts ...pgxstore.Option) *fixture {
 	tb.Helper()
-	return newFixtureOn(tb, connect(tb, func(c *pgxpool.Config) { c.MaxConns = 8 }), opts...)
+	return newFixtureOn(tb, pgtest.Connect(tb, func(c *pgxpool.Config) { c.MaxConns = 8 }), opts...)
 }
 
 // newFixtureOn is newFixture on a pool of the caller's.
 func newFixtureOn(tb testing.TB, pool *pgxpool.Pool, opts ...pgxstore.Option) *fixture {
 	tb.Helper()
-	schema := freshSchema(tb, pool)
+	schema := pgtest.FreshSchema(tb, pool)
 	store := pgxstore.New(pool, append([]pgxstore.Option{pgxstore.WithSchema(schema)}, opts...)...)
 	require.NoError(tb, store.Migrate(context.Background()))
 	return &fixture{store: store, pool: pool, schema: schema}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -144,7 +145,7 @@ func TestConcurrentStoresShareUsers(t *testing.T) {
 		versions = 40
 	)
 	deadlocks := &deadlockCounter{}
-	pool := connect(t, func(c *pgxpool.Config) {
+	pool := pgtest.Connect(t, func(c *pgxpool.Config) {
 		c.MaxConns = 8
 		c.ConnConfig.Tracer = deadlocks
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/internal/loadtest"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 )
 
 // TestHTTPLoad serves a Handler with a Store over loopback HTTP to 16
@@ -25,7 +26,7 @@ import (
 // with many more deliveries.
 func TestHTTPLoad(t *testing.T) {
 	const users, deliveries, clients = 100, 1_000, 16
-	f := newFixtureOn(t, connect(t, func(c *pgxpool.Config) { c.MaxConns = clients }))
+	f := newFixtureOn(t, pgtest.Connect(t, func(c *pgxpool.Config) { c.MaxConns = clients }))
 	secret := clerkhooktest.NewSecret()
 	h, err := clerkhook.NewHandler(secret, f.store,
 		clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -79,7 +80,7 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	for _, clients := range []int{1, 16} {
 		for _, st := range stores {
 			b.Run(fmt.Sprintf("store=%s/clients=%d", st.name, clients), func(b *testing.B) {
-				f := newFixtureOn(b, connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(clients) }))
+				f := newFixtureOn(b, pgtest.Connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(clients) }))
 				secret := clerkhooktest.NewSecret()
 				h, err := clerkhook.NewHandler(secret, st.new(f),
 					clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 )
 
 // TestLoad sends at least 50,000 deliveries of a shuffled history with
@@ -46,7 +47,7 @@ func TestLoad(t *testing.T) {
 	require.GreaterOrEqual(t, len(hist.deliveries), warmUp+minRun)
 	signed := time.Now() // within seconds of the time the history was signed at
 
-	pool := connect(t, func(c *pgxpool.Config) { c.MaxConns = 16 })
+	pool := pgtest.Connect(t, func(c *pgxpool.Config) { c.MaxConns = 16 })
 	f := newFixtureOn(t, pool)
 	h, err := clerkhook.NewHandler(secret, f.store,
 		clerkhook.WithClock(func() time.Time { return signed }),

@@ -12,13 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
 func TestMigrateConcurrently(t *testing.T) {
 	const replicas = 8
-	pool := connect(t, func(c *pgxpool.Config) { c.MaxConns = replicas })
-	schema := freshSchema(t, pool)
+	pool := pgtest.Connect(t, func(c *pgxpool.Config) { c.MaxConns = replicas })
+	schema := pgtest.FreshSchema(t, pool)
 	ctx := context.Background()
 	run(t, replicas, func(int) error {
 		return pgxstore.New(pool, pgxstore.WithSchema(schema)).Migrate(ctx)
@@ -72,7 +73,7 @@ func TestMigrateWithoutDDLPrivileges(t *testing.T) {
 		_, err := f.pool.Exec(context.Background(), `DROP OWNED BY `+role+`; DROP ROLE `+role)
 		assert.NoError(t, err)
 	})
-	restricted := connect(t, func(c *pgxpool.Config) {
+	restricted := pgtest.Connect(t, func(c *pgxpool.Config) {
 		c.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 			_, err := conn.Exec(ctx, `SET ROLE `+role)
 			return err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -180,8 +181,8 @@ func TestReplicas(t *testing.T) {
 	secret := clerkhooktest.NewSecret()
 	hist := newHistory(t, r, secret, users, 0.15)
 
-	setup := connect(t, nil)
-	schema := freshSchema(t, setup)
+	setup := pgtest.Connect(t, nil)
+	schema := pgtest.FreshSchema(t, setup)
 	var handled sync.Map // delivery id -> *atomic.Int32
 	countHandled := func(_ context.Context, evt *clerkhook.Event) error {
 		n, _ := handled.LoadOrStore(evt.ID, new(atomic.Int32))
@@ -200,7 +201,7 @@ func TestReplicas(t *testing.T) {
 	urls := make([]string, replicas)
 	var migrating sync.WaitGroup
 	for i := range urls {
-		pool := connect(t, func(c *pgxpool.Config) { c.MaxConns = 3 })
+		pool := pgtest.Connect(t, func(c *pgxpool.Config) { c.MaxConns = 3 })
 		store := pgxstore.New(pool, pgxstore.WithSchema(schema))
 		h, err := clerkhook.NewHandler(secret, store, opts...)
 		require.NoError(t, err)

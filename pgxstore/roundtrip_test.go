@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -44,11 +45,11 @@ func (c *roundTripCounter) TracePrepareEnd(context.Context, *pgx.Conn, pgx.Trace
 
 func TestRoundTrips(t *testing.T) {
 	counter := &roundTripCounter{}
-	pool := connect(t, func(c *pgxpool.Config) {
+	pool := pgtest.Connect(t, func(c *pgxpool.Config) {
 		c.MaxConns = 1 // so that the statements prepared by the warm-up are cached
 		c.ConnConfig.Tracer = counter
 	})
-	schema := freshSchema(t, pool)
+	schema := pgtest.FreshSchema(t, pool)
 	s := pgxstore.New(pool, pgxstore.WithSchema(schema))
 	ctx := context.Background()
 	require.NoError(t, s.Migrate(ctx))
