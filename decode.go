@@ -120,18 +120,31 @@ func typeNearEnd(payload []byte) string {
 // decodeData decodes e.Data into a new T after checking that e's type
 // carries the shape s.
 func decodeData[T any](e *Event, s shape) (*T, error) {
-	got, ok := eventShapes[e.Type]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a known event type, so it carries no %s", ErrWrongShape, e.Type, s)
+	if err := checkShape(e, s); err != nil {
+		return nil, err
 	}
-	if got != s {
-		return nil, fmt.Errorf("%w: %s carries %s, not %s", ErrWrongShape, e.Type, got, s)
-	}
+	return unmarshalData[T](e)
+}
+
+// unmarshalData decodes e.Data into a new T with the reflective decoder.
+func unmarshalData[T any](e *Event) (*T, error) {
 	var v T
 	if err := json.Unmarshal(e.Data, &v, decodeOptions); err != nil {
 		return nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
 	}
 	return &v, nil
+}
+
+// checkShape reports whether e's type carries the shape s.
+func checkShape(e *Event, s shape) error {
+	got, ok := eventShapes[e.Type]
+	if !ok {
+		return fmt.Errorf("%w: %s is not a known event type, so it carries no %s", ErrWrongShape, e.Type, s)
+	}
+	if got != s {
+		return fmt.Errorf("%w: %s carries %s, not %s", ErrWrongShape, e.Type, got, s)
+	}
+	return nil
 }
 
 // unmarshal decodes data into v with the same decoder as the rest of the

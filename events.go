@@ -243,7 +243,7 @@ func EventTypes() []string {
 }
 
 // User returns the data of a user.created or user.updated event.
-func (e *Event) User() (*User, error) { return decodeData[User](e, shapeUser) }
+func (e *Event) User() (*User, error) { return decodeFast(e, shapeUser, (*scanner).user) }
 
 // DeletedObject returns the data of user.deleted, organization.deleted,
 // organizationDomain.deleted, role.deleted and permission.deleted events.
@@ -265,7 +265,7 @@ func (e *Event) SMSMessage() (*SMSMessage, error) {
 // Organization returns the data of an organization.created or
 // organization.updated event.
 func (e *Event) Organization() (*Organization, error) {
-	return decodeData[Organization](e, shapeOrganization)
+	return decodeFast(e, shapeOrganization, (*scanner).organization)
 }
 
 // OrganizationDomain returns the data of an organizationDomain.created or
@@ -277,7 +277,7 @@ func (e *Event) OrganizationDomain() (*OrganizationDomain, error) {
 // OrganizationMembership returns the data of an organizationMembership.*
 // event; organizationMembership.deleted carries the whole membership too.
 func (e *Event) OrganizationMembership() (*OrganizationMembership, error) {
-	return decodeData[OrganizationMembership](e, shapeOrganizationMembership)
+	return decodeFast(e, shapeOrganizationMembership, (*scanner).organizationMembership)
 }
 
 // OrganizationInvitation returns the data of an organizationInvitation.*

@@ -36,12 +36,15 @@ type EventHandlerFunc func(ctx context.Context, evt *Event) error
 //
 // Response bodies are one generic word; details go to the log.
 type Handler struct {
-	verifier      *Verifier
-	users         UserStore
-	orgs          OrganizationStore
-	memberships   MembershipStore
-	dedup         Deduplicator
-	writer        DeliveryWriter
+	verifier    *Verifier
+	users       UserStore
+	orgs        OrganizationStore
+	memberships MembershipStore
+	dedup       Deduplicator
+	writer      DeliveryWriter
+	// inline is set for the MemoryStore, whose writes cannot block: its
+	// deliveries skip the goroutine that enforces the deadline.
+	inline        bool
 	eventHandlers map[string][]EventHandlerFunc
 	observers     []func(context.Context, Observation)
 	logger        *slog.Logger
@@ -69,6 +72,7 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	h.memberships, _ = store.(MembershipStore)
 	h.dedup, _ = store.(Deduplicator)
 	h.writer, _ = store.(DeliveryWriter)
+	_, h.inline = store.(*MemoryStore)
 	return h
 }
 
@@ -133,14 +137,16 @@ type delivery struct {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	d := h.serve(w, r)
+	d := delivery{id: DeliveryID(r.Header)}
+	h.serve(w, r, &d)
 	took := h.now().Sub(start)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(d.status)
-	io.WriteString(w, string(d.outcome)+"\n")
-	h.log(r.Context(), d, took)
-	h.observe(r.Context(), d, took)
+	io.WriteString(w, string(d.outcome))
+	io.WriteString(w, "\n")
+	h.log(r.Context(), &d, took)
+	h.observe(r.Context(), &d, took)
 }
 
 // observe hands the delivery to the observers.
@@ -190,36 +196,38 @@ func rejectionReason(status int, err error) string {
 }
 
 // reject records that the delivery was refused with status.
-func (d *delivery) reject(status int, err error) *delivery {
+func (d *delivery) reject(status int, err error) {
 	d.status, d.outcome, d.reason, d.err = status, OutcomeRejected, rejectionReason(status, err), err
-	return d
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) *delivery {
+// serve handles the request of d, recording the outcome in d.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 	buf := h.getBuffer()
 	defer h.putBuffer(buf)
-	d := &delivery{id: DeliveryID(r.Header)}
 	if status, err := readVerified(w, r, h.verifier, h.maxBodyBytes, buf); err != nil {
-		return d.reject(status, err)
+		d.reject(status, err)
+		return
 	}
 	// Nothing decoded may point into buf, which is reused.
 	evt, data, err := h.decode(buf.Bytes())
 	if err != nil {
-		return d.reject(http.StatusBadRequest, err)
+		d.reject(http.StatusBadRequest, err)
+		return
 	}
 	evt.ID = d.id
 	d.event = evt
-	work, err := h.plan(evt, data)
+	var job work
+	todo, err := h.plan(evt, data, &job)
 	if err != nil {
-		return d.reject(http.StatusBadRequest, err)
+		d.reject(http.StatusBadRequest, err)
+		return
 	}
-	if work == nil {
+	if !todo {
 		d.status, d.outcome = http.StatusOK, OutcomeIgnored
-		return d
+		return
 	}
-	d.objectID = work.objectID
-	h.process(r.Context(), d, work)
-	return d
+	d.objectID = job.objectID
+	h.process(r.Context(), d, &job)
 }
 
 // readVerified reads the body of a delivery into buf and verifies its
@@ -262,18 +270,37 @@ func verifyStatus(err error) int {
 // then the event handlers.
 type work struct {
 	objectID string
-	// write is the store write, or nil.
-	write func(ctx context.Context) error
-	// writeOnce, when set, does the write and records the delivery in one
-	// step (see DeliveryWriter).
-	writeOnce func(ctx context.Context) error
-	handlers  []EventHandlerFunc
+	write    storeWrite
+	// The record of an upsert, or the membership of a deletion.
+	user       *User
+	org        *Organization
+	membership *OrganizationMembership
+	// deletedAt dates a deletion.
+	deletedAt time.Time
+	// once is set when the write records the delivery in the same step
+	// (see DeliveryWriter).
+	once     bool
+	handlers []EventHandlerFunc
 }
+
+// storeWrite names the store method a delivery calls.
+type storeWrite int
+
+const (
+	noWrite storeWrite = iota
+	upsertUser
+	deleteUser
+	upsertOrganization
+	deleteOrganization
+	upsertMembership
+	deleteMembership
+)
 
 // decode parses a verified body. An event whose data the handler stores and
 // no event handler wants, the bulk of deliveries, is decoded in one pass
-// into its typed data, which is returned, and without its raw data; any
-// other takes ParseEvent, and returns no typed data.
+// into its typed data, which is returned, and without its raw data: by
+// hand (fastdecode.go) for users, organizations and memberships. Any other
+// takes ParseEvent, and returns no typed data.
 func (h *Handler) decode(body []byte) (*Event, any, error) {
 	if typ := typeNearEnd(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
 		var evt *Event
@@ -281,7 +308,7 @@ func (h *Handler) decode(body []byte) (*Event, any, error) {
 		ok := false
 		switch typ {
 		case EventUserCreated, EventUserUpdated:
-			evt, data, ok = decodeTyped[User](body, typ)
+			evt, data, ok = decodeEvent(body, typ, (*scanner).user)
 		case EventUserDeleted:
 			evt, data, ok = decodeTyped[DeletedObject](body, typ)
 		case EventOrganizationDeleted:
@@ -290,11 +317,11 @@ func (h *Handler) decode(body []byte) (*Event, any, error) {
 			}
 		case EventOrganizationCreated, EventOrganizationUpdated:
 			if h.orgs != nil {
-				evt, data, ok = decodeTyped[Organization](body, typ)
+				evt, data, ok = decodeEvent(body, typ, (*scanner).organization)
 			}
 		default:
 			if h.memberships != nil {
-				evt, data, ok = decodeTyped[OrganizationMembership](body, typ)
+				evt, data, ok = decodeEvent(body, typ, (*scanner).organizationMembership)
 			}
 		}
 		if ok {
@@ -315,82 +342,82 @@ func typedData[T any](evt *Event, data any, accessor func(*Event) (*T, error)) (
 }
 
 // plan decides what the delivery does, decoding the event's data unless
-// decode did. It returns nil work for an event nothing handles, and an
+// decode did, into w. It reports false for an event nothing handles, and an
 // error matching ErrInvalidEvent for data that does not fit the event's
 // type.
-func (h *Handler) plan(evt *Event, data any) (*work, error) {
-	w := &work{handlers: h.eventHandlers[evt.Type]}
+func (h *Handler) plan(evt *Event, data any, w *work) (bool, error) {
+	w.handlers = h.eventHandlers[evt.Type]
 	var err error
 	switch evt.Type {
 	case EventUserCreated, EventUserUpdated:
-		var u *User
-		if u, err = typedData(evt, data, (*Event).User); err == nil {
-			w.objectID = u.ID
-			w.write = func(ctx context.Context) error { return h.users.UpsertUser(ctx, u) }
-			if h.writer != nil && len(w.handlers) == 0 {
-				w.writeOnce = func(ctx context.Context) error {
-					return h.writer.UpsertUserDelivery(ctx, evt.ID, evt.Type, u)
-				}
-			}
+		if w.user, err = typedData(evt, data, (*Event).User); err == nil {
+			w.objectID, w.write = w.user.ID, upsertUser
 		}
 	case EventUserDeleted:
 		var del *DeletedObject
 		if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
-			w.objectID = del.ID
-			at := h.eventTime(evt)
-			w.write = func(ctx context.Context) error { return h.users.DeleteUser(ctx, del.ID, at) }
-			if h.writer != nil && len(w.handlers) == 0 {
-				w.writeOnce = func(ctx context.Context) error {
-					return h.writer.DeleteUserDelivery(ctx, evt.ID, evt.Type, del.ID, at)
-				}
-			}
+			w.objectID, w.write, w.deletedAt = del.ID, deleteUser, h.eventTime(evt)
 		}
 	case EventOrganizationCreated, EventOrganizationUpdated:
 		if h.orgs != nil {
-			var o *Organization
-			if o, err = typedData(evt, data, (*Event).Organization); err == nil {
-				w.objectID = o.ID
-				w.write = func(ctx context.Context) error { return h.orgs.UpsertOrganization(ctx, o) }
+			if w.org, err = typedData(evt, data, (*Event).Organization); err == nil {
+				w.objectID, w.write = w.org.ID, upsertOrganization
 			}
 		}
 	case EventOrganizationDeleted:
 		if h.orgs != nil {
 			var del *DeletedObject
 			if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
-				w.objectID = del.ID
-				at := h.eventTime(evt)
-				w.write = func(ctx context.Context) error { return h.orgs.DeleteOrganization(ctx, del.ID, at) }
+				w.objectID, w.write, w.deletedAt = del.ID, deleteOrganization, h.eventTime(evt)
 			}
 		}
 	case EventOrganizationMembershipCreated, EventOrganizationMembershipUpdated, EventOrganizationMembershipDeleted:
 		if h.memberships != nil {
-			var m *OrganizationMembership
-			if m, err = typedData(evt, data, (*Event).OrganizationMembership); err == nil {
-				w.objectID = m.ID
-				if m.OrganizationID() == "" || m.UserID() == "" {
-					return nil, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
+			if w.membership, err = typedData(evt, data, (*Event).OrganizationMembership); err == nil {
+				w.objectID, w.write = w.membership.ID, upsertMembership
+				if w.membership.OrganizationID() == "" || w.membership.UserID() == "" {
+					return false, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
 				}
 				if evt.Type == EventOrganizationMembershipDeleted {
-					at := h.eventTime(evt)
-					w.write = func(ctx context.Context) error {
-						return h.memberships.DeleteMembership(ctx, m.OrganizationID(), m.UserID(), at)
-					}
-				} else {
-					w.write = func(ctx context.Context) error { return h.memberships.UpsertMembership(ctx, m) }
+					w.write, w.deletedAt = deleteMembership, h.eventTime(evt)
 				}
 			}
 		}
 	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	if w.write != nil && w.objectID == "" {
-		return nil, fmt.Errorf("%w: %s without an id", ErrInvalidEvent, evt.Type)
+	if w.write != noWrite && w.objectID == "" {
+		return false, fmt.Errorf("%w: %s without an id", ErrInvalidEvent, evt.Type)
 	}
-	if w.write == nil && len(w.handlers) == 0 {
-		return nil, nil
+	w.once = h.writer != nil && len(w.handlers) == 0 && (w.write == upsertUser || w.write == deleteUser)
+	return w.write != noWrite || len(w.handlers) > 0, nil
+}
+
+// store does the store write of w.
+func (h *Handler) store(ctx context.Context, evt *Event, w *work) error {
+	switch w.write {
+	case upsertUser:
+		if w.once {
+			return h.writer.UpsertUserDelivery(ctx, evt.ID, evt.Type, w.user)
+		}
+		return h.users.UpsertUser(ctx, w.user)
+	case deleteUser:
+		if w.once {
+			return h.writer.DeleteUserDelivery(ctx, evt.ID, evt.Type, w.objectID, w.deletedAt)
+		}
+		return h.users.DeleteUser(ctx, w.objectID, w.deletedAt)
+	case upsertOrganization:
+		return h.orgs.UpsertOrganization(ctx, w.org)
+	case deleteOrganization:
+		return h.orgs.DeleteOrganization(ctx, w.objectID, w.deletedAt)
+	case upsertMembership:
+		return h.memberships.UpsertMembership(ctx, w.membership)
+	case deleteMembership:
+		return h.memberships.DeleteMembership(ctx, w.membership.OrganizationID(), w.membership.UserID(), w.deletedAt)
+	default:
+		return nil
 	}
-	return w, nil
 }
 
 // eventTime is when evt happened, by the clock when the event does not
@@ -405,11 +432,17 @@ func (h *Handler) eventTime(evt *Event) time.Time {
 // process runs the work of a delivery under the Handler's deadline and
 // records the outcome in d. The work runs in its own goroutine so that a
 // store or event handler that ignores its context cannot hold the response
-// past the deadline; the goroutine ends when they return.
+// past the deadline; the goroutine ends when they return. Only the
+// MemoryStore's writes, with no event handler, run on the caller's.
 func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
+	if h.inline && len(w.handlers) == 0 {
+		h.run(ctx, d.event, w, d)
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	done := make(chan *delivery, 1)
+	evt, wk := d.event, *w
 	go func() {
 		result := &delivery{}
 		defer func() {
@@ -419,7 +452,7 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 			}
 			done <- result
 		}()
-		h.run(ctx, d.event, w, result)
+		h.run(ctx, evt, &wk, result)
 	}()
 	select {
 	case r := <-done:
@@ -431,8 +464,8 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 
 // run does the work of one delivery with the bookkeeping of deduplication.
 func (h *Handler) run(ctx context.Context, evt *Event, w *work, result *delivery) {
-	if w.writeOnce != nil {
-		result.err = w.writeOnce(ctx)
+	if w.once {
+		result.err = h.store(ctx, evt, w)
 		h.settle(ctx, result)
 		return
 	}
@@ -482,8 +515,8 @@ func (h *Handler) release(ctx context.Context, id string) {
 // does not stop the handlers: the event did happen.
 func (h *Handler) apply(ctx context.Context, evt *Event, w *work) error {
 	var stale error
-	if w.write != nil {
-		if err := w.write(ctx); errors.Is(err, ErrStale) {
+	if w.write != noWrite {
+		if err := h.store(ctx, evt, w); errors.Is(err, ErrStale) {
 			stale = err
 		} else if err != nil {
 			return fmt.Errorf("store: %w", err)

@@ -226,7 +226,7 @@ type membershipKey struct{ org, user string }
 func (k membershipKey) String() string { return k.user + " in " + k.org }
 
 type deliveryState struct {
-	claimedAt time.Time
+	claimedAt int64 // Unix nanoseconds
 	done      bool
 }
 
@@ -454,11 +454,11 @@ func (s *MemoryStore) claimLocked(id string) error {
 		if d.done {
 			return fmt.Errorf("%w: %s", ErrDuplicateDelivery, id)
 		}
-		if now.Sub(d.claimedAt) < s.claimTimeout {
+		if now.Sub(time.Unix(0, d.claimedAt)) < s.claimTimeout {
 			return fmt.Errorf("%w: %s", ErrDeliveryInProgress, id)
 		}
 	}
-	s.deliveries[id] = deliveryState{claimedAt: now}
+	s.deliveries[id] = deliveryState{claimedAt: now.UnixNano()}
 	return nil
 }
 
@@ -472,7 +472,7 @@ func (s *MemoryStore) CompleteDelivery(ctx context.Context, deliveryID string) e
 
 func (s *MemoryStore) completeLocked(id string) {
 	now := s.now()
-	s.deliveries[id] = deliveryState{claimedAt: now, done: true}
+	s.deliveries[id] = deliveryState{claimedAt: now.UnixNano(), done: true}
 	s.processed = append(s.processed, processedDelivery{id: id, at: now.UnixNano()})
 	s.forgetLocked(now)
 }

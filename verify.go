@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -64,6 +65,25 @@ type Verifier struct {
 	hooks     []*standardwebhooks.Webhook
 	tolerance time.Duration
 	now       func() time.Time
+	// libHeaders holds *libraryHeaders for reuse.
+	libHeaders sync.Pool
+}
+
+// libraryHeaders is a request's signature headers under the names the
+// library reads. The header map's values are slices of vals.
+type libraryHeaders struct {
+	h    http.Header
+	vals [3]string
+}
+
+func newLibraryHeaders() *libraryHeaders {
+	l := &libraryHeaders{}
+	l.h = http.Header{
+		canonicalWebhookID:        l.vals[0:1:1],
+		canonicalWebhookTimestamp: l.vals[1:2:2],
+		canonicalWebhookSignature: l.vals[2:3:3],
+	}
+	return l
 }
 
 func newVerifier(secret string, c *config) (*Verifier, error) {
@@ -262,14 +282,15 @@ func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
 
 	// The library reads the webhook-* names; the headers above have been
 	// checked, so the only error it can return is a mismatch.
-	vals := [3]string{fam.fields[0].value, fam.fields[1].value, fam.fields[2].value}
-	h := http.Header{
-		canonicalWebhookID:        vals[0:1:1],
-		canonicalWebhookTimestamp: vals[1:2:2],
-		canonicalWebhookSignature: vals[2:3:3],
+	l, ok := v.libHeaders.Get().(*libraryHeaders)
+	if !ok {
+		l = newLibraryHeaders()
 	}
+	defer v.libHeaders.Put(l)
+	l.vals = [3]string{fam.fields[0].value, fam.fields[1].value, fam.fields[2].value}
+	defer func() { l.vals = [3]string{} }()
 	for _, hook := range v.hooks {
-		if hook.VerifyIgnoringTimestamp(payload, h) == nil {
+		if hook.VerifyIgnoringTimestamp(payload, l.h) == nil {
 			return nil
 		}
 	}
