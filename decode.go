@@ -73,17 +73,30 @@ func decodeTyped[T any](payload []byte, eventType string) (*Event, any, bool) {
 	return w.event(nil), w.Data, true
 }
 
-// typeNearEnd guesses the type of an event whose data has one of the
-// shapes a Handler stores, from the last "type" member of the payload,
-// where Clerk, which sorts object keys, puts the envelope's. It returns ""
-// when it finds none; decodeTyped checks the guess.
-func typeNearEnd(payload []byte) string {
+// guessType guesses, without decoding, the type of an event whose data has
+// one of the shapes a Handler stores, from the envelope's "type" member:
+// the last one of the payload, where Clerk, which sorts object keys, puts
+// it, or the first member, where encoders of Go structs, such as
+// clerkhooktest's, put it. It returns "" when it finds neither; decodeEvent
+// and decodeTyped check the guess.
+func guessType(payload []byte) string {
 	const key = `"type"`
-	i := bytes.LastIndex(payload, []byte(key))
-	if i < 0 {
-		return ""
+	rest := bytes.TrimLeft(payload, " \t\r\n")
+	if rest, ok := bytes.CutPrefix(rest, []byte("{")); ok {
+		if rest, ok := bytes.CutPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte(key)); ok {
+			return typeValue(rest)
+		}
 	}
-	rest := bytes.TrimLeft(payload[i+len(key):], " \t\r\n")
+	if i := bytes.LastIndex(payload, []byte(key)); i >= 0 {
+		return typeValue(payload[i+len(key):])
+	}
+	return ""
+}
+
+// typeValue returns the type whose name is the string after the colon at
+// the start of rest, if the Handler decodes it in one pass.
+func typeValue(rest []byte) string {
+	rest = bytes.TrimLeft(rest, " \t\r\n")
 	rest, ok := bytes.CutPrefix(rest, []byte(":"))
 	if !ok {
 		return ""

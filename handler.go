@@ -302,7 +302,7 @@ const (
 // hand (fastdecode.go) for users, organizations and memberships. Any other
 // takes ParseEvent, and returns no typed data.
 func (h *Handler) decode(body []byte) (*Event, any, error) {
-	if typ := typeNearEnd(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
+	if typ := guessType(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
 		var evt *Event
 		var data any
 		ok := false

@@ -26,7 +26,7 @@ func TestUserBatcherNext(t *testing.T) {
 
 	t.Run("overlaps and cancellations", func(t *testing.T) {
 		gone := write(canceled, "d5", "u5")
-		b := &userBatcher{flushing: true, queue: []*userWrite{
+		b := &userBatcher{flushers: 1, queue: []*userWrite{
 			write(bg, "d1", "u1"),
 			write(bg, "d2", "u1"), // the same user
 			write(bg, "d1", "u2"), // the same delivery
@@ -39,13 +39,27 @@ func TestUserBatcherNext(t *testing.T) {
 		require.ErrorIs(t, gone.err, context.Canceled)
 		assert.Equal(t, []string{"d2/u1", "d1/u2"}, ids(b.next()), "the rest, in order, without a second write of u1")
 		assert.Equal(t, []string{"d4/u1"}, ids(b.next()))
-		assert.True(t, b.flushing)
+		assert.Equal(t, 1, b.flushers)
 		assert.Empty(t, b.next())
-		assert.False(t, b.flushing, "an empty queue ends the flusher")
+		assert.Zero(t, b.flushers, "an empty queue ends the flusher")
+	})
+
+	t.Run("flushers", func(t *testing.T) {
+		var b userBatcher
+		for i := range maxUserFlushers {
+			assert.True(t, b.enqueue(write(bg, fmt.Sprint("d", i), fmt.Sprint("u", i))), "call %d starts a flusher", i+1)
+		}
+		assert.False(t, b.enqueue(write(bg, "dx", "ux")), "no more than maxUserFlushers")
+		assert.Len(t, b.next(), maxUserFlushers+1, "one flusher takes every write")
+		for i := range maxUserFlushers {
+			assert.Empty(t, b.next())
+			assert.Equal(t, maxUserFlushers-1-i, b.flushers, "each flusher ends at the empty queue")
+		}
+		assert.True(t, b.enqueue(write(bg, "dy", "uy")), "an idle batcher starts a flusher again")
 	})
 
 	t.Run("cap", func(t *testing.T) {
-		b := &userBatcher{flushing: true}
+		b := &userBatcher{flushers: 1}
 		for i := range maxUserBatch + 3 {
 			b.queue = append(b.queue, write(bg, fmt.Sprint("d", i), fmt.Sprint("u", i)))
 		}
