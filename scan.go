@@ -184,17 +184,6 @@ func plainUntil(b []byte, i int) int {
 	return i
 }
 
-// enum reads a string of a field whose values recur in every payload,
-// such as object kinds, verification statuses and strategies, without
-// allocating for the common ones.
-func (s *scanner) enum(p *string) {
-	if s.null() {
-		*p = ""
-		return
-	}
-	*p = intern(s.strBytes())
-}
-
 // intern returns the string of b without allocating when it is one of
 // the recurring values.
 func intern(b []byte) string {
@@ -203,10 +192,10 @@ func intern(b []byte) string {
 		return "user"
 	case "event":
 		return "event"
-	case "user.created":
-		return "user.created"
-	case "user.updated":
-		return "user.updated"
+	case EventUserCreated:
+		return EventUserCreated
+	case EventUserUpdated:
+		return EventUserUpdated
 	case "email_address":
 		return "email_address"
 	case "phone_number":
@@ -257,14 +246,14 @@ func intern(b []byte) string {
 		return "org:admin"
 	case "org:member":
 		return "org:member"
-	case "organizationMembership.created":
-		return "organizationMembership.created"
-	case "organizationMembership.updated":
-		return "organizationMembership.updated"
-	case "organization.created":
-		return "organization.created"
-	case "organization.updated":
-		return "organization.updated"
+	case EventOrganizationMembershipCreated:
+		return EventOrganizationMembershipCreated
+	case EventOrganizationMembershipUpdated:
+		return EventOrganizationMembershipUpdated
+	case EventOrganizationCreated:
+		return EventOrganizationCreated
+	case EventOrganizationUpdated:
+		return EventOrganizationUpdated
 	default:
 		return string(b)
 	}
@@ -559,6 +548,17 @@ func (s *scanner) string(p *string) {
 		return
 	}
 	*p = s.str()
+}
+
+// enum reads a string of a field whose values recur in every payload,
+// such as object kinds, verification statuses and strategies, without
+// allocating for the common ones.
+func (s *scanner) enum(p *string) {
+	if s.null() {
+		*p = ""
+		return
+	}
+	*p = intern(s.strBytes())
 }
 
 func (s *scanner) optString(p **string) {

@@ -286,9 +286,11 @@ func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
 	if !ok {
 		l = newLibraryHeaders()
 	}
-	defer v.libHeaders.Put(l)
 	l.vals = [3]string{fam.fields[0].value, fam.fields[1].value, fam.fields[2].value}
-	defer func() { l.vals = [3]string{} }()
+	defer func() {
+		l.vals = [3]string{} // the pool must not keep a request's headers
+		v.libHeaders.Put(l)
+	}()
 	for _, hook := range v.hooks {
 		if hook.VerifyIgnoringTimestamp(payload, l.h) == nil {
 			return nil
