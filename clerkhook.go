@@ -54,7 +54,7 @@ type config struct {
 	logger        *slog.Logger
 	maxBodyBytes  int64
 	timeout       time.Duration
-	eventHandlers map[string][]EventHandlerFunc
+	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
 
 	// handlerOnly names the handler options that were given, so that
@@ -174,26 +174,98 @@ func WithTimeout(d time.Duration) Option {
 	})
 }
 
-// WithEventHandler registers fn for events of the given type, such as
-// [EventUserCreated] or an event type the store does not handle. It runs
-// after the store write for that event has succeeded; if it fails, the
-// delivery is answered 500 and Svix retries it, so fn must be idempotent.
-// It may be given several times, also for the same type; the functions run
-// in the order given.
+// WithEventHandler registers fn for events of the given type, one of
+// [EventTypes] such as [EventUserCreated]; NewHandler refuses any other
+// type, which is most likely a typo ([WithUnlistedEventHandler] takes a
+// type newer than this package). It may be given several times, also for
+// the same type; the functions run in the order given, after the store
+// write of the delivery, and [WriteResultFromContext] tells them what
+// became of it:
+//
+//   - [WriteApplied]: the store took the write; fn runs.
+//   - [WriteSuperseded]: the store kept a newer version or a tombstone
+//     (the delivery is older than what it holds, such as a user.created
+//     retried after the user.deleted): fn does not run, and the delivery
+//     is answered 200 with the outcome stale. Handlers that want these
+//     events too, an audit log, register with [WithSupersededEventHandler].
+//     A store that returns nil instead of [ErrStale] for a write it
+//     refused makes it count as applied; the stores of this module return
+//     ErrStale.
+//   - [WriteNone]: the type has no store write (session.created, or
+//     organization events for a store that keeps no organizations); fn
+//     runs.
+//
+// A store write that fails runs no handler. When fn fails, the delivery is
+// answered 500 and Svix retries it, handlers that succeeded included, so fn
+// must be idempotent ([Event.ID] is the delivery's id). With a
+// [Deduplicator] store a delivery whose handlers all succeeded is not run
+// again, even when fn returns after [WithTimeout] (the response is then a
+// 503, and a retry finds the delivery processed).
 func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
 	return handlerOption("WithEventHandler", func(c *config) error {
-		if fn == nil {
-			return fmt.Errorf("clerkhook: WithEventHandler(%q, nil)", eventType)
+		if err := checkEventHandler("WithEventHandler", eventType, fn); err != nil {
+			return err
 		}
-		if eventType == "" {
-			return errors.New("clerkhook: WithEventHandler with an empty event type")
+		if !(&Event{Type: eventType}).Known() {
+			return fmt.Errorf("clerkhook: WithEventHandler(%q): not an event type Clerk sends (see EventTypes); for a type newer than this package, use WithUnlistedEventHandler", eventType)
 		}
-		if c.eventHandlers == nil {
-			c.eventHandlers = make(map[string][]EventHandlerFunc)
-		}
-		c.eventHandlers[eventType] = append(c.eventHandlers[eventType], fn)
+		c.addEventHandler(eventType, eventHandler{fn: fn})
 		return nil
 	})
+}
+
+// WithSupersededEventHandler registers fn as [WithEventHandler] does, and
+// fn also runs for the deliveries whose write the store superseded, with
+// [WriteSuperseded] in [WriteResultFromContext]: for an audit log or a
+// metric of every event Clerk sent, in the order of registration among
+// the type's other handlers.
+func WithSupersededEventHandler(eventType string, fn EventHandlerFunc) Option {
+	return handlerOption("WithSupersededEventHandler", func(c *config) error {
+		if err := checkEventHandler("WithSupersededEventHandler", eventType, fn); err != nil {
+			return err
+		}
+		if !(&Event{Type: eventType}).Known() {
+			return fmt.Errorf("clerkhook: WithSupersededEventHandler(%q): not an event type Clerk sends (see EventTypes)", eventType)
+		}
+		c.addEventHandler(eventType, eventHandler{fn: fn, superseded: true})
+		return nil
+	})
+}
+
+// WithUnlistedEventHandler registers fn for an event type that is not one
+// of [EventTypes]: a type Clerk added after this package was released. The
+// Handler has no store write for it, so fn sees [WriteNone]. Prefer
+// [WithEventHandler] for the listed types, which catches typos.
+func WithUnlistedEventHandler(eventType string, fn EventHandlerFunc) Option {
+	return handlerOption("WithUnlistedEventHandler", func(c *config) error {
+		if err := checkEventHandler("WithUnlistedEventHandler", eventType, fn); err != nil {
+			return err
+		}
+		if (&Event{Type: eventType}).Known() {
+			return fmt.Errorf("clerkhook: WithUnlistedEventHandler(%q): a listed event type; use WithEventHandler", eventType)
+		}
+		c.addEventHandler(eventType, eventHandler{fn: fn})
+		return nil
+	})
+}
+
+// checkEventHandler refuses a nil function or an empty event type given to
+// the option named option.
+func checkEventHandler(option, eventType string, fn EventHandlerFunc) error {
+	if fn == nil {
+		return fmt.Errorf("clerkhook: %s(%q, nil)", option, eventType)
+	}
+	if eventType == "" {
+		return fmt.Errorf("clerkhook: %s with an empty event type", option)
+	}
+	return nil
+}
+
+func (c *config) addEventHandler(eventType string, eh eventHandler) {
+	if c.eventHandlers == nil {
+		c.eventHandlers = make(map[string][]eventHandler)
+	}
+	c.eventHandlers[eventType] = append(c.eventHandlers[eventType], eh)
 }
 
 // WithObserver registers fn to be told of every request the Handler
@@ -230,7 +302,9 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 
 // NewHandler returns the http.Handler that receives Clerk's deliveries and
 // writes them to store. It fails when the secret is invalid (see
-// [NewVerifier]), when store is nil, or when an option is invalid.
+// [NewVerifier]), when store is nil, when an option is invalid, or when
+// the store's claims would lapse before an attempt has ended (see
+// [ClaimTimeouter]).
 func NewHandler(secret string, store UserStore, opts ...Option) (*Handler, error) {
 	if store == nil {
 		return nil, errors.New("clerkhook: NewHandler: nil UserStore")
@@ -243,5 +317,25 @@ func NewHandler(secret string, store UserStore, opts ...Option) (*Handler, error
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClaimTimeout(store, c.timeout); err != nil {
+		return nil, err
+	}
 	return newHandler(v, store, c), nil
+}
+
+// checkClaimTimeout refuses a store whose claims could lapse while an
+// attempt still runs: its work for up to timeout, then its completion or
+// release for up to timeout again.
+func checkClaimTimeout(store UserStore, timeout time.Duration) error {
+	ct, ok := store.(ClaimTimeouter)
+	if !ok {
+		return nil
+	}
+	if _, dedup := store.(Deduplicator); !dedup {
+		return nil
+	}
+	if claim := ct.ClaimTimeout(); claim < 2*timeout {
+		return fmt.Errorf("clerkhook: NewHandler: the store's delivery claims last %v, less than twice WithTimeout (%v): a claim could lapse while its attempt runs and let a retry run the delivery again; shorten WithTimeout or lengthen the store's claim timeout", claim, timeout)
+	}
+	return nil
 }

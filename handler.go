@@ -14,8 +14,17 @@ import (
 )
 
 // EventHandlerFunc handles one event; see [WithEventHandler]. It runs with
-// the deadline of [WithTimeout].
+// the deadline of [WithTimeout], and [WriteResultFromContext] tells it what
+// became of the delivery's store write.
 type EventHandlerFunc func(ctx context.Context, evt *Event) error
+
+// eventHandler is an event handler as registered.
+type eventHandler struct {
+	fn EventHandlerFunc
+	// superseded is set for the handlers of WithSupersededEventHandler,
+	// which also run when the store kept a newer version.
+	superseded bool
+}
 
 // Handler is the http.Handler that receives Clerk's webhook deliveries. For
 // each POST it verifies the signature over the raw body, parses the event,
@@ -45,7 +54,7 @@ type Handler struct {
 	// inline is set for the MemoryStore, whose writes cannot block: its
 	// deliveries skip the goroutine that enforces the deadline.
 	inline        bool
-	eventHandlers map[string][]EventHandlerFunc
+	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
 	logger        *slog.Logger
 	maxBodyBytes  int64
@@ -83,8 +92,8 @@ type Outcome string
 const (
 	// OutcomeProcessed: the store write and the event handlers succeeded.
 	OutcomeProcessed Outcome = "processed"
-	// OutcomeStale: the store kept a newer version or a tombstone; the
-	// event handlers ran.
+	// OutcomeStale: the store kept a newer version or a tombstone; only
+	// the event handlers of [WithSupersededEventHandler] ran.
 	OutcomeStale Outcome = "stale"
 	// OutcomeDuplicate: the delivery had been processed before; nothing ran.
 	OutcomeDuplicate Outcome = "duplicate"
@@ -280,7 +289,7 @@ type work struct {
 	// once is set when the write records the delivery in the same step
 	// (see DeliveryWriter).
 	once     bool
-	handlers []EventHandlerFunc
+	handlers []eventHandler
 }
 
 // storeWrite names the store method a delivery calls.
@@ -474,7 +483,8 @@ func (h *Handler) run(ctx context.Context, evt *Event, w *work, result *delivery
 		h.settle(ctx, result)
 		return
 	}
-	if err := h.dedup.ClaimDelivery(ctx, evt.ID, evt.Type); err != nil {
+	token, err := h.dedup.ClaimDelivery(ctx, evt.ID, evt.Type)
+	if err != nil {
 		result.err = err
 		h.settle(ctx, result)
 		return
@@ -483,47 +493,73 @@ func (h *Handler) run(ctx context.Context, evt *Event, w *work, result *delivery
 	defer func() {
 		// A panic or failure must not leave the claim to block the retry.
 		if claimed {
-			h.release(ctx, evt.ID)
+			h.release(ctx, evt.ID, token)
 		}
 	}()
 	if result.err = h.apply(ctx, evt, w); result.err != nil && !errors.Is(result.err, ErrStale) {
 		h.settle(ctx, result)
 		return
 	}
-	if err := h.dedup.CompleteDelivery(ctx, evt.ID); err != nil {
-		// Everything was applied: answering 2xx is right. The claim lapses,
-		// and a replay after that is applied again, harmlessly.
-		h.logger.LogAttrs(ctx, slog.LevelError, "clerkhook: recording a processed delivery failed",
-			slog.String("delivery_id", evt.ID), slog.Any("error", err))
-	}
+	h.complete(ctx, evt.ID, token)
 	claimed = false
 	h.settle(ctx, result)
 }
 
-// release gives up a claim, with a deadline of its own since ctx may be
-// the one that ran out.
-func (h *Handler) release(ctx context.Context, id string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
+// settleContext returns the context of a claim's completion or release: a
+// deadline of its own, detached from ctx, which may be the one that ran
+// out after the work was done.
+func (h *Handler) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
+}
+
+// complete records the claimed delivery as processed. When it fails,
+// everything was applied all the same: answering 2xx is right, and a retry
+// after the claim lapsed runs the event handlers again.
+func (h *Handler) complete(ctx context.Context, id, token string) {
+	ctx, cancel := h.settleContext(ctx)
 	defer cancel()
-	if err := h.dedup.ReleaseDelivery(ctx, id); err != nil {
+	if err := h.dedup.CompleteDelivery(ctx, id, token); err != nil {
+		h.logger.LogAttrs(ctx, slog.LevelError, "clerkhook: recording a processed delivery failed",
+			slog.String("delivery_id", id), slog.Any("error", err))
+	}
+}
+
+// release gives up a claim, so that the retry can claim it at once.
+func (h *Handler) release(ctx context.Context, id, token string) {
+	ctx, cancel := h.settleContext(ctx)
+	defer cancel()
+	if err := h.dedup.ReleaseDelivery(ctx, id, token); err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, "clerkhook: releasing a delivery claim failed",
 			slog.String("delivery_id", id), slog.Any("error", err))
 	}
 }
 
-// apply does the store write, then runs the event handlers. A stale write
-// does not stop the handlers: the event did happen.
+// apply does the store write, then runs the event handlers. When the store
+// kept a newer version or a tombstone, only the handlers that asked for
+// superseded events run: the others' side effects (a welcome email after
+// the deletion, an older version pushed over a newer one) would be wrong.
 func (h *Handler) apply(ctx context.Context, evt *Event, w *work) error {
+	result := WriteNone
 	var stale error
 	if w.write != noWrite {
-		if err := h.store(ctx, evt, w); errors.Is(err, ErrStale) {
-			stale = err
-		} else if err != nil {
+		switch err := h.store(ctx, evt, w); {
+		case errors.Is(err, ErrStale):
+			result, stale = WriteSuperseded, err
+		case err != nil:
 			return fmt.Errorf("store: %w", err)
+		default:
+			result = WriteApplied
 		}
 	}
-	for _, fn := range w.handlers {
-		if err := fn(ctx, evt); err != nil {
+	if len(w.handlers) == 0 {
+		return stale
+	}
+	ctx = context.WithValue(ctx, writeResultContextKey{}, result)
+	for _, eh := range w.handlers {
+		if result == WriteSuperseded && !eh.superseded {
+			continue
+		}
+		if err := eh.fn(ctx, evt); err != nil {
 			return fmt.Errorf("event handler: %w", err)
 		}
 	}

@@ -101,12 +101,16 @@ func (s *faultyStore) DeleteMembership(ctx context.Context, org, user string, at
 	return s.do(func() error { return s.mem.DeleteMembership(ctx, org, user, at) })
 }
 
-func (s *faultyStore) ClaimDelivery(ctx context.Context, id, typ string) error {
-	return s.do(func() error { return s.mem.ClaimDelivery(ctx, id, typ) })
+func (s *faultyStore) ClaimDelivery(ctx context.Context, id, typ string) (token string, err error) {
+	err = s.do(func() (err error) {
+		token, err = s.mem.ClaimDelivery(ctx, id, typ)
+		return err
+	})
+	return token, err
 }
 
-func (s *faultyStore) CompleteDelivery(ctx context.Context, id string) error {
-	err := s.do(func() error { return s.mem.CompleteDelivery(ctx, id) })
+func (s *faultyStore) CompleteDelivery(ctx context.Context, id, token string) error {
+	err := s.do(func() error { return s.mem.CompleteDelivery(ctx, id, token) })
 	if err != nil {
 		s.mu.Lock()
 		s.completeFailed[id] = true
@@ -115,8 +119,8 @@ func (s *faultyStore) CompleteDelivery(ctx context.Context, id string) error {
 	return err
 }
 
-func (s *faultyStore) ReleaseDelivery(ctx context.Context, id string) error {
-	return s.do(func() error { return s.mem.ReleaseDelivery(ctx, id) })
+func (s *faultyStore) ReleaseDelivery(ctx context.Context, id, token string) error {
+	return s.do(func() error { return s.mem.ReleaseDelivery(ctx, id, token) })
 }
 
 func (s *faultyStore) UpsertUserDelivery(ctx context.Context, id, typ string, u *clerkhook.User) error {
@@ -311,7 +315,7 @@ func TestHandlerConvergesDespiteStoreFaults(t *testing.T) {
 					clerkhook.EventOrganizationMembershipCreated, clerkhook.EventOrganizationMembershipUpdated,
 					clerkhook.EventOrganizationMembershipDeleted,
 				} {
-					opts = append(opts, clerkhook.WithEventHandler(typ, count))
+					opts = append(opts, clerkhook.WithSupersededEventHandler(typ, count))
 				}
 			}
 			h := newTestHandler(t, store, opts...)
@@ -424,7 +428,7 @@ type hangingStore struct {
 	unblock <-chan struct{}
 }
 
-func (s *hangingStore) ClaimDelivery(ctx context.Context, id, typ string) error {
+func (s *hangingStore) ClaimDelivery(ctx context.Context, id, typ string) (string, error) {
 	<-s.unblock
 	return s.MemoryStore.ClaimDelivery(ctx, id, typ)
 }

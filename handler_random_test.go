@@ -64,17 +64,30 @@ func TestHandlerConvergesUnderShuffledDuplicatedDelivery(t *testing.T) {
 
 			store := clerkhook.NewMemoryStore()
 			var mu sync.Mutex
+			// runs counts the runs of a handler of every delivery,
+			// superseded included; appliedRuns those of a handler of the
+			// applied ones, which must be those runs saw applied.
 			runs := make(map[string]int)
-			count := func(_ context.Context, evt *clerkhook.Event) error {
+			appliedRuns, applied := make(map[string]int), make(map[string]bool)
+			count := func(ctx context.Context, evt *clerkhook.Event) error {
 				mu.Lock()
 				defer mu.Unlock()
 				runs[evt.ID]++
+				if r, _ := clerkhook.WriteResultFromContext(ctx); r == clerkhook.WriteApplied {
+					applied[evt.ID] = true
+				}
+				return nil
+			}
+			countApplied := func(_ context.Context, evt *clerkhook.Event) error {
+				mu.Lock()
+				defer mu.Unlock()
+				appliedRuns[evt.ID]++
 				return nil
 			}
 			var opts []clerkhook.Option
 			if withHandler {
 				for _, typ := range []string{clerkhook.EventUserCreated, clerkhook.EventUserUpdated, clerkhook.EventUserDeleted} {
-					opts = append(opts, clerkhook.WithEventHandler(typ, count))
+					opts = append(opts, clerkhook.WithSupersededEventHandler(typ, count), clerkhook.WithEventHandler(typ, countApplied))
 				}
 			}
 			h := newTestHandler(t, store, opts...)
@@ -121,6 +134,11 @@ func TestHandlerConvergesUnderShuffledDuplicatedDelivery(t *testing.T) {
 				}
 				assert.Len(t, runs, len(distinct))
 				for id, n := range runs {
+					assert.Equal(t, 1, n, id)
+				}
+				assert.Len(t, appliedRuns, len(applied), "the handler of applied writes ran for the applied deliveries")
+				for id, n := range appliedRuns {
+					assert.True(t, applied[id], "the handler of applied writes ran for %s, which was superseded", id)
 					assert.Equal(t, 1, n, id)
 				}
 			}

@@ -317,16 +317,16 @@ func (s *failingStore) User(ctx context.Context, id string) (*clerkhook.User, er
 	return s.mem.User(ctx, id)
 }
 
-func (s *failingStore) ClaimDelivery(ctx context.Context, id, eventType string) error {
+func (s *failingStore) ClaimDelivery(ctx context.Context, id, eventType string) (string, error) {
 	return s.mem.ClaimDelivery(ctx, id, eventType)
 }
 
-func (s *failingStore) CompleteDelivery(ctx context.Context, id string) error {
-	return s.mem.CompleteDelivery(ctx, id)
+func (s *failingStore) CompleteDelivery(ctx context.Context, id, token string) error {
+	return s.mem.CompleteDelivery(ctx, id, token)
 }
 
-func (s *failingStore) ReleaseDelivery(ctx context.Context, id string) error {
-	err := s.mem.ReleaseDelivery(ctx, id)
+func (s *failingStore) ReleaseDelivery(ctx context.Context, id, token string) error {
+	err := s.mem.ReleaseDelivery(ctx, id, token)
 	s.released <- id
 	return err
 }

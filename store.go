@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -108,6 +109,12 @@ type MembershipReader interface {
 	Membership(ctx context.Context, organizationID, userID string) (*OrganizationMembership, error)
 }
 
+// ErrClaimLost is matched by the error a [Deduplicator] returns from
+// CompleteDelivery or ReleaseDelivery when the token no longer holds the
+// claim of the delivery: the claim lapsed and another attempt took it over,
+// or it was released. Nothing is changed.
+var ErrClaimLost = errors.New("clerkhook: delivery claim lost")
+
 // Deduplicator is implemented by stores that remember which deliveries they
 // have processed, so that a delivery Clerk sends again (a retry after a lost
 // response, or a replay) is acknowledged without being applied again.
@@ -115,19 +122,43 @@ type MembershipReader interface {
 // The Handler calls ClaimDelivery before it touches the store, then
 // CompleteDelivery once the store writes and every event handler have
 // succeeded, or ReleaseDelivery when something failed, so that the retry
-// can claim the delivery again.
+// can claim the delivery again. It calls both with a deadline of their own,
+// detached from the work's, so that work that outlived its deadline is
+// still recorded.
 //
-// ClaimDelivery returns an error matching [ErrDuplicateDelivery] for a
-// completed delivery, and one matching [ErrDeliveryInProgress] while another
-// claim of the same id is outstanding. A claim that is neither completed
-// nor released, because the process died, must lapse after a while, so that
-// the delivery is not refused forever. A store forgets completed
-// deliveries after a retention period that should cover Clerk's retry
-// schedule: at least 48 hours.
+// ClaimDelivery returns a token made by the store, unique per claim, or an
+// error matching [ErrDuplicateDelivery] for a completed delivery, and one
+// matching [ErrDeliveryInProgress] while another claim of the same id is
+// outstanding. A claim that is neither completed nor released, because the
+// process died, must lapse after a while, so that the delivery is not
+// refused forever; a later ClaimDelivery then takes it over with a new
+// token. CompleteDelivery and ReleaseDelivery act only for the token of
+// the outstanding claim: with any other (a lapsed claim another attempt
+// took over, a released one, a token the store never made) they change
+// nothing and return an error matching [ErrClaimLost], so that an attempt
+// that outlived its claim can neither free nor finish the claim of the
+// attempt that took over. CompleteDelivery with the token of a completed
+// claim returns nil; ReleaseDelivery of a completed claim changes nothing.
+// A store forgets completed deliveries after a retention period that
+// should cover Clerk's retry schedule: at least 48 hours.
+//
+// A store whose claims lapse should also implement [ClaimTimeouter], so
+// that [NewHandler] can refuse a [WithTimeout] under which claims could
+// lapse while their attempt still runs.
 type Deduplicator interface {
-	ClaimDelivery(ctx context.Context, deliveryID, eventType string) error
-	CompleteDelivery(ctx context.Context, deliveryID string) error
-	ReleaseDelivery(ctx context.Context, deliveryID string) error
+	ClaimDelivery(ctx context.Context, deliveryID, eventType string) (token string, err error)
+	CompleteDelivery(ctx context.Context, deliveryID, token string) error
+	ReleaseDelivery(ctx context.Context, deliveryID, token string) error
+}
+
+// ClaimTimeouter is implemented by a [Deduplicator] to state how long its
+// claims last before another attempt may take them over. [NewHandler]
+// refuses the store when the claim timeout is shorter than twice
+// [WithTimeout]: an attempt's work runs for up to WithTimeout, and its
+// completion or release for up to WithTimeout again on a deadline of its
+// own, and the claim must outlast both.
+type ClaimTimeouter interface {
+	ClaimTimeout() time.Duration
 }
 
 // DeliveryWriter is implemented by a [Deduplicator] that can record a
@@ -208,6 +239,8 @@ type MemoryStore struct {
 	orgs        map[string]memoryRecord[Organization]
 	memberships map[membershipKey]memoryRecord[OrganizationMembership]
 	deliveries  map[string]deliveryState
+	// claims counts the claims made, to give each its token.
+	claims uint64
 	// processed lists completed deliveries oldest first, from head on, so
 	// that the oldest can be forgotten without scanning the map.
 	processed []processedDelivery
@@ -227,7 +260,10 @@ func (k membershipKey) String() string { return k.user + " in " + k.org }
 
 type deliveryState struct {
 	claimedAt int64 // Unix nanoseconds
-	done      bool
+	// token is the claim's; "" for a delivery recorded by a DeliveryWriter
+	// method.
+	token string
+	done  bool
 }
 
 type processedDelivery struct {
@@ -244,6 +280,7 @@ var (
 	_ MembershipReader   = (*MemoryStore)(nil)
 	_ Deduplicator       = (*MemoryStore)(nil)
 	_ DeliveryWriter     = (*MemoryStore)(nil)
+	_ ClaimTimeouter     = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -437,14 +474,23 @@ func (s *MemoryStore) Membership(ctx context.Context, organizationID, userID str
 	return readRecord(s, s.memberships, membershipKey{organizationID, userID}, ErrMembershipNotFound)
 }
 
-// ClaimDelivery implements [Deduplicator].
-func (s *MemoryStore) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
+// ClaimDelivery implements [Deduplicator]. Its tokens count the store's
+// claims.
+func (s *MemoryStore) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.claimLocked(deliveryID)
+	if err := s.claimLocked(deliveryID); err != nil {
+		return "", err
+	}
+	s.claims++
+	token := strconv.FormatUint(s.claims, 10)
+	d := s.deliveries[deliveryID]
+	d.token = token
+	s.deliveries[deliveryID] = d
+	return token, nil
 }
 
 func (s *MemoryStore) claimLocked(id string) error {
@@ -463,29 +509,40 @@ func (s *MemoryStore) claimLocked(id string) error {
 }
 
 // CompleteDelivery implements [Deduplicator].
-func (s *MemoryStore) CompleteDelivery(ctx context.Context, deliveryID string) error {
+func (s *MemoryStore) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.completeLocked(deliveryID)
+	d, ok := s.deliveries[deliveryID]
+	switch {
+	case !ok || d.token != token || token == "":
+		return fmt.Errorf("%w: %s", ErrClaimLost, deliveryID)
+	case d.done:
+		return nil
+	}
+	s.completeLocked(deliveryID, token)
 	return nil
 }
 
-func (s *MemoryStore) completeLocked(id string) {
+func (s *MemoryStore) completeLocked(id, token string) {
 	now := s.now()
-	s.deliveries[id] = deliveryState{claimedAt: now.UnixNano(), done: true}
+	s.deliveries[id] = deliveryState{claimedAt: now.UnixNano(), token: token, done: true}
 	s.processed = append(s.processed, processedDelivery{id: id, at: now.UnixNano()})
 	s.forgetLocked(now)
 }
 
 // ReleaseDelivery implements [Deduplicator].
-func (s *MemoryStore) ReleaseDelivery(ctx context.Context, deliveryID string) error {
+func (s *MemoryStore) ReleaseDelivery(ctx context.Context, deliveryID, token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d, ok := s.deliveries[deliveryID]; ok && !d.done {
-		delete(s.deliveries, deliveryID)
+	if d, ok := s.deliveries[deliveryID]; !ok || d.done || d.token != token || token == "" {
+		return fmt.Errorf("%w: %s", ErrClaimLost, deliveryID)
 	}
+	delete(s.deliveries, deliveryID)
 	return nil
 }
+
+// ClaimTimeout implements [ClaimTimeouter]: it is [DefaultClaimTimeout].
+func (s *MemoryStore) ClaimTimeout() time.Duration { return s.claimTimeout }
 
 // forgetLocked drops the processed deliveries that are past their
 // retention or over the bound.
@@ -521,7 +578,7 @@ func (s *MemoryStore) UpsertUserDelivery(ctx context.Context, deliveryID, eventT
 		return err
 	}
 	err := s.upsertUserLocked(u)
-	s.completeLocked(deliveryID)
+	s.completeLocked(deliveryID, "")
 	return err
 }
 
@@ -536,7 +593,7 @@ func (s *MemoryStore) DeleteUserDelivery(ctx context.Context, deliveryID, eventT
 		return err
 	}
 	s.deleteUserLocked(userID, deletedAt)
-	s.completeLocked(deliveryID)
+	s.completeLocked(deliveryID, "")
 	return nil
 }
 

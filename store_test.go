@@ -23,15 +23,18 @@ func TestMemoryStoreRemembersDeliveriesForTheRetention(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: testNow}
 	store := clerkhook.NewMemoryStore(clerkhook.WithStoreClock(clock.Now))
-	require.NoError(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated))
-	require.NoError(t, store.CompleteDelivery(ctx, "msg_1"))
+	token, err := store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	require.NoError(t, err)
+	require.NoError(t, store.CompleteDelivery(ctx, "msg_1", token))
 
 	clock.Advance(48 * time.Hour)
-	assert.ErrorIs(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated), clerkhook.ErrDuplicateDelivery,
+	_, err = store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	assert.ErrorIs(t, err, clerkhook.ErrDuplicateDelivery,
 		"Clerk retries for about 28 hours; 48 hours later the delivery is still known")
 
 	clock.Advance(clerkhook.DefaultDeliveryRetention - 48*time.Hour + time.Second)
-	assert.NoError(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated), "forgotten after the retention")
+	_, err = store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	assert.NoError(t, err, "forgotten after the retention")
 }
 
 func TestMemoryStoreBoundsTheLedger(t *testing.T) {
@@ -40,11 +43,12 @@ func TestMemoryStoreBoundsTheLedger(t *testing.T) {
 	store := clerkhook.NewMemoryStore(clerkhook.WithMaxDeliveries(bound))
 	for i := range 10 * bound {
 		id := fmt.Sprintf("msg_%d", i)
-		require.NoError(t, store.ClaimDelivery(ctx, id, clerkhook.EventUserCreated))
-		require.NoError(t, store.CompleteDelivery(ctx, id))
+		token, err := store.ClaimDelivery(ctx, id, clerkhook.EventUserCreated)
+		require.NoError(t, err)
+		require.NoError(t, store.CompleteDelivery(ctx, id, token))
 	}
 	for i := range 10 * bound {
-		err := store.ClaimDelivery(ctx, fmt.Sprintf("msg_%d", i), clerkhook.EventUserCreated)
+		_, err := store.ClaimDelivery(ctx, fmt.Sprintf("msg_%d", i), clerkhook.EventUserCreated)
 		if i < 9*bound {
 			assert.NoError(t, err, "the oldest deliveries are forgotten past the bound")
 		} else {
@@ -57,10 +61,19 @@ func TestMemoryStoreClaimsLapse(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: testNow}
 	store := clerkhook.NewMemoryStore(clerkhook.WithStoreClock(clock.Now))
-	require.NoError(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated))
-	assert.ErrorIs(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated), clerkhook.ErrDeliveryInProgress)
+	lapsed, err := store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	require.NoError(t, err)
+	_, err = store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	assert.ErrorIs(t, err, clerkhook.ErrDeliveryInProgress)
 	clock.Advance(clerkhook.DefaultClaimTimeout)
-	assert.NoError(t, store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated), "a claim nobody finished lapses")
+	current, err := store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	require.NoError(t, err, "a claim nobody finished lapses")
+	assert.NotEqual(t, lapsed, current, "the new claim has a token of its own")
+	assert.ErrorIs(t, store.ReleaseDelivery(ctx, "msg_1", lapsed), clerkhook.ErrClaimLost)
+	assert.ErrorIs(t, store.CompleteDelivery(ctx, "msg_1", lapsed), clerkhook.ErrClaimLost)
+	_, err = store.ClaimDelivery(ctx, "msg_1", clerkhook.EventUserCreated)
+	assert.ErrorIs(t, err, clerkhook.ErrDeliveryInProgress, "the lapsed claim's token neither freed nor finished the new claim")
+	require.NoError(t, store.CompleteDelivery(ctx, "msg_1", current))
 }
 
 func TestMemoryStoreReadersReturnCopies(t *testing.T) {

@@ -9,6 +9,16 @@ import (
 	"github.com/clerkhook/clerkhook"
 )
 
+// ClaimLapser is implemented by a store given to [TestUserStore] that can
+// make the claim of a delivery lapse at once, as if its claim timeout had
+// passed, so that the suite can check what happens when another attempt
+// takes over a lapsed claim. It is meant for a test's wrapper of the store
+// (which can move the store's clock, or age the claim in its table), not
+// for the store itself.
+type ClaimLapser interface {
+	LapseClaim(ctx context.Context, deliveryID string) error
+}
+
 // Store is the least a store must implement to be checked by
 // [TestUserStore]: a [clerkhook.UserStore] that can read its users back.
 type Store interface {
@@ -79,6 +89,15 @@ const caseTimeout = 30 * time.Second
 //     [clerkhook.ErrDeliveryInProgress]. A released delivery can be claimed
 //     again. Deliveries do not affect each other.
 //   - Of concurrent claims of the same delivery, exactly one succeeds.
+//   - Each claim has a token of its own. CompleteDelivery and
+//     ReleaseDelivery with a token that does not hold the claim (of a
+//     released claim, of another delivery's, one the store never made)
+//     change nothing and fail with [clerkhook.ErrClaimLost]; completing
+//     twice with the claim's token is not an error.
+//   - When the store also implements [ClaimLapser]: a lapsed claim is taken
+//     over with a new token, and the lapsed claim's token can then neither
+//     release nor complete the delivery; a lapsed claim that was not taken
+//     over can still be completed.
 //
 // When the store implements [clerkhook.DeliveryWriter] (DeliveryWriter/…):
 //   - UpsertUserDelivery and DeleteUserDelivery apply their write with the
@@ -130,7 +149,7 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) Store) {
 		run("Memberships", membershipCases(want.organizations))
 	}
 	if want.deduplicator {
-		run("Deduplicator", deduplicatorCases())
+		run("Deduplicator", deduplicatorCases(want.claimLapser))
 	}
 	if want.deliveryWriter {
 		run("DeliveryWriter", deliveryWriterCases(want.deduplicator))
@@ -156,6 +175,7 @@ type capabilities struct {
 	deduplicator       bool
 	deliveryWriter     bool
 	userLister         bool
+	claimLapser        bool
 }
 
 func capabilitiesOf(s Store) capabilities {
@@ -166,6 +186,7 @@ func capabilitiesOf(s Store) capabilities {
 	_, dedup := s.(clerkhook.Deduplicator)
 	_, writer := s.(clerkhook.DeliveryWriter)
 	_, lister := s.(clerkhook.UserLister)
+	_, lapser := s.(ClaimLapser)
 	return capabilities{
 		organizations:      orgs,
 		organizationReader: orgs && orgReader,
@@ -174,12 +195,13 @@ func capabilitiesOf(s Store) capabilities {
 		deduplicator:       dedup,
 		deliveryWriter:     writer,
 		userLister:         lister,
+		claimLapser:        dedup && lapser,
 	}
 }
 
 func (c capabilities) String() string {
-	return fmt.Sprintf("OrganizationStore=%t OrganizationReader=%t MembershipStore=%t MembershipReader=%t Deduplicator=%t DeliveryWriter=%t UserLister=%t",
-		c.organizations, c.organizationReader, c.memberships, c.membershipReader, c.deduplicator, c.deliveryWriter, c.userLister)
+	return fmt.Sprintf("OrganizationStore=%t OrganizationReader=%t MembershipStore=%t MembershipReader=%t Deduplicator=%t DeliveryWriter=%t UserLister=%t ClaimLapser=%t",
+		c.organizations, c.organizationReader, c.memberships, c.membershipReader, c.deduplicator, c.deliveryWriter, c.userLister, c.claimLapser)
 }
 
 // harness is the state of one subtest.

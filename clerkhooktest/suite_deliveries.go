@@ -8,13 +8,19 @@ import (
 )
 
 // deduplicatorCases returns the cases of the rules of
-// clerkhook.Deduplicator.
-func deduplicatorCases() []storeCase {
-	return []storeCase{
+// clerkhook.Deduplicator; with lapser, also those of claims that lapse.
+func deduplicatorCases(lapser bool) []storeCase {
+	cases := []storeCase{
 		{"CompletedIsDuplicate", func(h *harness) {
 			id := newDeliveryID()
-			h.mustClaim(id)
-			h.mustComplete(id)
+			h.mustComplete(id, h.mustClaim(id))
+			h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the delivery was completed")
+		}},
+		{"CompleteTwice", func(h *harness) {
+			id := newDeliveryID()
+			token := h.mustClaim(id)
+			h.mustComplete(id, token)
+			h.mustComplete(id, token)
 			h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the delivery was completed")
 		}},
 		{"ClaimedIsInProgress", func(h *harness) {
@@ -24,25 +30,65 @@ func deduplicatorCases() []storeCase {
 		}},
 		{"ReleasedCanBeClaimed", func(h *harness) {
 			id := newDeliveryID()
-			h.mustClaim(id)
-			h.mustRelease(id)
-			h.mustClaim(id)
-			h.mustComplete(id)
+			h.mustRelease(id, h.mustClaim(id))
+			h.mustComplete(id, h.mustClaim(id))
 			h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the delivery was completed")
+		}},
+		{"TokensAreUnique", func(h *harness) {
+			id := newDeliveryID()
+			seen := map[string]bool{}
+			for range 3 {
+				token := h.mustClaim(id)
+				if seen[token] {
+					h.t.Fatalf("ClaimDelivery(%s) returned the token %q of an earlier claim; want a new one for each claim", id, token)
+				}
+				seen[token] = true
+				h.mustRelease(id, token)
+			}
+			other := h.mustClaim(newDeliveryID())
+			if seen[other] {
+				h.t.Fatalf("ClaimDelivery of another delivery returned the token %q of a claim of %s; want a new one for each claim", other, id)
+			}
+		}},
+		{"ReleasedTokenChangesNothing", func(h *harness) {
+			// The token of a claim that was given up no longer holds the
+			// delivery, as that of a claim that lapsed and was taken over.
+			id := newDeliveryID()
+			old := h.mustClaim(id)
+			h.mustRelease(id, old)
+			current := h.mustClaim(id)
+			h.lost(h.release(id, old), "ReleaseDelivery", id, "a released claim")
+			h.claimFails(id, clerkhook.ErrDeliveryInProgress, "ReleaseDelivery with a released claim's token must not free the current claim")
+			h.lost(h.complete(id, old), "CompleteDelivery", id, "a released claim")
+			h.claimFails(id, clerkhook.ErrDeliveryInProgress, "CompleteDelivery with a released claim's token must not finish the current claim")
+			h.mustComplete(id, current)
+			h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the current claim was completed")
+		}},
+		{"ForeignTokenChangesNothing", func(h *harness) {
+			id, other := newDeliveryID(), newDeliveryID()
+			token := h.mustClaim(id)
+			foreign := h.mustClaim(other)
+			h.lost(h.release(id, foreign), "ReleaseDelivery", id, "a claim of another delivery")
+			h.lost(h.complete(id, foreign), "CompleteDelivery", id, "a claim of another delivery")
+			h.lost(h.complete(id, "not-a-token"), "CompleteDelivery", id, "a token the store never made")
+			h.claimFails(id, clerkhook.ErrDeliveryInProgress, "no other token may free or finish the claim")
+			h.mustRelease(id, token)
+			h.mustClaim(id)
 		}},
 		{"DeliveriesAreIndependent", func(h *harness) {
 			first, second := newDeliveryID(), newDeliveryID()
-			h.mustClaim(first)
-			h.mustClaim(second)
-			h.mustComplete(first)
+			firstToken := h.mustClaim(first)
+			secondToken := h.mustClaim(second)
+			h.mustComplete(first, firstToken)
 			h.claimFails(second, clerkhook.ErrDeliveryInProgress, "the delivery is claimed")
-			h.mustRelease(second)
+			h.mustRelease(second, secondToken)
 			h.mustClaim(second)
 		}},
 		{"ConcurrentClaimsOneWins", func(h *harness) {
 			id := newDeliveryID()
 			errs := concurrently(func(int) error {
-				return h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated)
+				_, err := h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated)
+				return err
 			})
 			won := 0
 			for _, err := range errs {
@@ -58,6 +104,32 @@ func deduplicatorCases() []storeCase {
 			}
 		}},
 	}
+	if !lapser {
+		return cases
+	}
+	return append(cases, storeCase{"LapsedClaimTakenOver", func(h *harness) {
+		id := newDeliveryID()
+		lapsed := h.mustClaim(id)
+		h.lapse(id)
+		current := h.mustClaim(id)
+		if current == lapsed {
+			h.t.Fatalf("ClaimDelivery(%s) taking over a lapsed claim returned its token %q; want a new one", id, current)
+		}
+		h.lost(h.release(id, lapsed), "ReleaseDelivery", id, "a lapsed claim another attempt took over")
+		h.claimFails(id, clerkhook.ErrDeliveryInProgress, "the lapsed claim's release must not free the claim that took it over")
+		h.lost(h.complete(id, lapsed), "CompleteDelivery", id, "a lapsed claim another attempt took over")
+		h.claimFails(id, clerkhook.ErrDeliveryInProgress, "the lapsed claim's completion must not finish the claim that took it over")
+		h.mustComplete(id, current)
+		h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the claim that took over was completed")
+	}}, storeCase{"LapsedClaimCompletes", func(h *harness) {
+		// A claim that lapsed but was not taken over still holds the
+		// delivery: its attempt ran late and did the work.
+		id := newDeliveryID()
+		token := h.mustClaim(id)
+		h.lapse(id)
+		h.mustComplete(id, token)
+		h.claimFails(id, clerkhook.ErrDuplicateDelivery, "the lapsed claim was completed")
+	}})
 }
 
 // deliveryWriterCases returns the cases of the rules of
@@ -184,24 +256,51 @@ func concurrently(fn func(i int) error) []error {
 	return errs
 }
 
-func (h *harness) mustClaim(id string) {
+func (h *harness) mustClaim(id string) string {
 	h.t.Helper()
-	if err := h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated); err != nil {
+	token, err := h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated)
+	if err != nil {
 		h.t.Fatalf("ClaimDelivery(%s) = %v; want nil", id, err)
 	}
+	return token
 }
 
-func (h *harness) mustComplete(id string) {
+func (h *harness) complete(id, token string) error {
+	return h.s.(clerkhook.Deduplicator).CompleteDelivery(h.ctx, id, token)
+}
+
+func (h *harness) release(id, token string) error {
+	return h.s.(clerkhook.Deduplicator).ReleaseDelivery(h.ctx, id, token)
+}
+
+func (h *harness) mustComplete(id, token string) {
 	h.t.Helper()
-	if err := h.s.(clerkhook.Deduplicator).CompleteDelivery(h.ctx, id); err != nil {
-		h.t.Fatalf("CompleteDelivery(%s) = %v; want nil", id, err)
+	if err := h.complete(id, token); err != nil {
+		h.t.Fatalf("CompleteDelivery(%s) with the claim's token = %v; want nil", id, err)
 	}
 }
 
-func (h *harness) mustRelease(id string) {
+func (h *harness) mustRelease(id, token string) {
 	h.t.Helper()
-	if err := h.s.(clerkhook.Deduplicator).ReleaseDelivery(h.ctx, id); err != nil {
-		h.t.Fatalf("ReleaseDelivery(%s) = %v; want nil", id, err)
+	if err := h.release(id, token); err != nil {
+		h.t.Fatalf("ReleaseDelivery(%s) with the claim's token = %v; want nil", id, err)
+	}
+}
+
+// lost checks that method, called for id with the token of whose, failed
+// with an error matching clerkhook.ErrClaimLost.
+func (h *harness) lost(err error, method, id, whose string) {
+	h.t.Helper()
+	if !errors.Is(err, clerkhook.ErrClaimLost) {
+		h.t.Fatalf("%s(%s) with the token of %s = %v; want an error matching clerkhook.ErrClaimLost", method, id, whose, err)
+	}
+}
+
+// lapse makes the claim of id lapse, through the store's ClaimLapser.
+func (h *harness) lapse(id string) {
+	h.t.Helper()
+	if err := h.s.(ClaimLapser).LapseClaim(h.ctx, id); err != nil {
+		h.t.Fatalf("LapseClaim(%s) = %v; want nil", id, err)
 	}
 }
 
@@ -209,7 +308,7 @@ func (h *harness) mustRelease(id string) {
 // for the reason why.
 func (h *harness) claimFails(id string, want error, why string) {
 	h.t.Helper()
-	if err := h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated); !errors.Is(err, want) {
+	if _, err := h.s.(clerkhook.Deduplicator).ClaimDelivery(h.ctx, id, clerkhook.EventUserCreated); !errors.Is(err, want) {
 		h.t.Fatalf("ClaimDelivery(%s) = %v; want an error matching %s, as %s", id, err, sentinelName(want), why)
 	}
 }

@@ -20,8 +20,36 @@ import (
 
 func TestUserStoreMemoryStore(t *testing.T) {
 	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store {
-		return clerkhook.NewMemoryStore()
+		return newLapsingMemoryStore()
 	})
+}
+
+// lapsingMemoryStore is a MemoryStore on a clock that LapseClaim moves past
+// the claim timeout, so that the suite checks takeovers of lapsed claims.
+type lapsingMemoryStore struct {
+	*clerkhook.MemoryStore
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newLapsingMemoryStore() *lapsingMemoryStore {
+	s := &lapsingMemoryStore{now: time.Now()}
+	s.MemoryStore = clerkhook.NewMemoryStore(clerkhook.WithStoreClock(s.clock))
+	return s
+}
+
+func (s *lapsingMemoryStore) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// LapseClaim implements clerkhooktest.ClaimLapser: it lapses every claim.
+func (s *lapsingMemoryStore) LapseClaim(context.Context, string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = s.now.Add(s.ClaimTimeout())
+	return nil
 }
 
 // TestUserStoreMinimalStore shows that the suite asks no more than the
@@ -55,6 +83,8 @@ func TestBrokenStoreHelper(t *testing.T) {
 		newStore = func(*testing.T) clerkhooktest.Store { return forgetfulMemberships{clerkhook.NewMemoryStore()} }
 	case "claims":
 		newStore = func(*testing.T) clerkhooktest.Store { return sharedClaims{clerkhook.NewMemoryStore()} }
+	case "tokens":
+		newStore = func(*testing.T) clerkhooktest.Store { return newIgnoredTokens() }
 	default:
 		t.Fatalf("unknown %s=%q", brokenStoreEnv, name)
 	}
@@ -90,6 +120,13 @@ func TestUserStoreCatchesBrokenStores(t *testing.T) {
 			wantFail: []string{"Deduplicator/ClaimedIsInProgress", "Deduplicator/ConcurrentClaimsOneWins"},
 			wantPass: []string{"Deduplicator/CompletedIsDuplicate", "Deduplicator/ReleasedCanBeClaimed", "DeliveryWriter/UpsertAppliesAndRecords"},
 		},
+		{
+			store: "tokens",
+			wantFail: []string{"Deduplicator/ReleasedTokenChangesNothing", "Deduplicator/ForeignTokenChangesNothing",
+				"Deduplicator/LapsedClaimTakenOver"},
+			wantPass: []string{"Deduplicator/CompletedIsDuplicate", "Deduplicator/ClaimedIsInProgress", "Deduplicator/ReleasedCanBeClaimed",
+				"Deduplicator/LapsedClaimCompletes", "Deduplicator/ConcurrentClaimsOneWins"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.store, func(t *testing.T) {
@@ -120,11 +157,48 @@ func (forgetfulMemberships) DeleteMembership(context.Context, string, string, ti
 // outstanding.
 type sharedClaims struct{ *clerkhook.MemoryStore }
 
-func (s sharedClaims) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
-	if err := s.MemoryStore.ClaimDelivery(ctx, deliveryID, eventType); !errors.Is(err, clerkhook.ErrDeliveryInProgress) {
-		return err
+func (s sharedClaims) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
+	token, err := s.MemoryStore.ClaimDelivery(ctx, deliveryID, eventType)
+	if !errors.Is(err, clerkhook.ErrDeliveryInProgress) {
+		return token, err
 	}
-	return nil
+	return "shared", nil
+}
+
+// ignoredTokens completes and releases a delivery's current claim whatever
+// token it is given, as a ledger keyed by delivery id alone does.
+type ignoredTokens struct {
+	*lapsingMemoryStore
+	mu      sync.Mutex
+	current map[string]string
+}
+
+func newIgnoredTokens() *ignoredTokens {
+	return &ignoredTokens{lapsingMemoryStore: newLapsingMemoryStore(), current: make(map[string]string)}
+}
+
+func (s *ignoredTokens) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
+	token, err := s.MemoryStore.ClaimDelivery(ctx, deliveryID, eventType)
+	if err == nil {
+		s.mu.Lock()
+		s.current[deliveryID] = token
+		s.mu.Unlock()
+	}
+	return token, err
+}
+
+func (s *ignoredTokens) token(deliveryID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current[deliveryID]
+}
+
+func (s *ignoredTokens) CompleteDelivery(ctx context.Context, deliveryID, _ string) error {
+	return s.MemoryStore.CompleteDelivery(ctx, deliveryID, s.token(deliveryID))
+}
+
+func (s *ignoredTokens) ReleaseDelivery(ctx context.Context, deliveryID, _ string) error {
+	return s.MemoryStore.ReleaseDelivery(ctx, deliveryID, s.token(deliveryID))
 }
 
 func subtestResult(result, name string) *regexp.Regexp {

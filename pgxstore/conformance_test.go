@@ -1,12 +1,29 @@
 package pgxstore_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
 func TestConformance(t *testing.T) {
 	f := newFixture(t)
-	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return f.store })
+	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
+}
+
+// lapsingStore lets the suite lapse a claim by aging it in the ledger, as
+// the database's clock would.
+type lapsingStore struct {
+	*pgxstore.Store
+	f *fixture
+}
+
+// LapseClaim implements clerkhooktest.ClaimLapser.
+func (s lapsingStore) LapseClaim(ctx context.Context, deliveryID string) error {
+	_, err := s.f.pool.Exec(ctx, `UPDATE `+s.f.table("clerk_webhook_deliveries")+`
+		SET claimed_at = claimed_at - $2::bigint * interval '1 microsecond' WHERE id = $1`,
+		deliveryID, (s.ClaimTimeout() + 1).Microseconds()+1)
+	return err
 }

@@ -74,3 +74,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// ageLedger moves every date of the fixture's delivery ledger d into the
+// past, as if the database's clock, which dates claims, had moved on by d.
+func (f *fixture) ageLedger(tb testing.TB, d time.Duration) {
+	tb.Helper()
+	_, err := f.pool.Exec(context.Background(), `UPDATE `+f.table("clerk_webhook_deliveries")+`
+		SET claimed_at = claimed_at - $1::bigint * interval '1 microsecond',
+			processed_at = processed_at - $1::bigint * interval '1 microsecond'`, d.Microseconds())
+	require.NoError(tb, err)
+}

@@ -2,6 +2,7 @@ package pgxstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -16,38 +17,49 @@ import (
 // in between, so a third failure means the delivery is busy.
 const maxClaimAttempts = 3
 
-// ClaimDelivery records that this attempt processes the delivery. It takes
-// over a claim older than the claim timeout (see [WithClaimTimeout]), and
-// otherwise fails with an error matching [clerkhook.ErrDuplicateDelivery]
-// for a processed delivery or [clerkhook.ErrDeliveryInProgress] for one
-// claimed by another attempt.
-func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
+// ClaimDelivery records that this attempt processes the delivery, dated by
+// the database's clock, and returns the claim's token, random and new. It
+// takes over a claim older than the claim timeout (see [WithClaimTimeout])
+// with a new token, and otherwise fails with an error matching
+// [clerkhook.ErrDuplicateDelivery] for a processed delivery or
+// [clerkhook.ErrDeliveryInProgress] for one claimed by another attempt.
+func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
+	token := rand.Text()
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
-		now, cutoff := s.clock()
-		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, now, cutoff)
+		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, token)
 		return tag.RowsAffected() == 1, err
 	})
 	if err != nil {
-		return errorf("claim delivery", err)
+		return "", errorf("claim delivery", err)
 	}
-	return nil
+	return token, nil
 }
 
 // CompleteDelivery records the delivery as processed, so that
-// ClaimDelivery refuses it until [Store.Prune] forgets it. It records the
-// delivery even when the claim has lapsed or is gone: the work is done.
-func (s *Store) CompleteDelivery(ctx context.Context, deliveryID string) error {
-	if _, err := s.pool.Exec(ctx, s.q.completeDelivery, deliveryID, s.now().UTC()); err != nil {
+// ClaimDelivery refuses it until [Store.Prune] forgets it, when token holds
+// its claim, lapsed or not. For any other token it changes nothing and
+// returns an error matching [clerkhook.ErrClaimLost].
+func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
+	tag, err := s.pool.Exec(ctx, s.q.completeDelivery, deliveryID, token)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = clerkhook.ErrClaimLost
+	}
+	if err != nil {
 		return errorf("complete delivery", err)
 	}
 	return nil
 }
 
-// ReleaseDelivery gives up the claim on a delivery that was not processed,
-// so that the retry can claim it at once. A processed delivery stays
-// recorded.
-func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID string) error {
-	if _, err := s.pool.Exec(ctx, s.q.releaseDelivery, deliveryID); err != nil {
+// ReleaseDelivery gives up the claim of token on a delivery that was not
+// processed, so that the retry can claim it at once. For any other token,
+// or a processed delivery, it changes nothing and returns an error
+// matching [clerkhook.ErrClaimLost].
+func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) error {
+	tag, err := s.pool.Exec(ctx, s.q.releaseDelivery, deliveryID, token)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = clerkhook.ErrClaimLost
+	}
+	if err != nil {
 		return errorf("release delivery", err)
 	}
 	return nil
@@ -91,11 +103,10 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
-		now, cutoff := s.clock()
 		var claimed bool
 		b := &pgx.Batch{}
 		b.Queue(s.q.lockUser, userID)
-		b.Queue(s.q.deleteUserDelivery, deliveryID, eventType, now, cutoff, userID, deletedAt.UTC()).
+		b.Queue(s.q.deleteUserDelivery, deliveryID, eventType, userID, deletedAt.UTC()).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
 		err := s.pool.SendBatch(ctx, b).Close()
 		return claimed, err
@@ -111,10 +122,11 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // returns how many it deleted. Keep olderThan longer than Clerk's retry
 // schedule, at least 48 hours (72 is a safe choice): a delivery retried
 // after Prune forgot it is applied again, harmlessly for the stored
-// records, but its event handlers run again. Run it periodically, for
-// example hourly from one replica; it is safe from several.
+// records, but its event handlers run again. Ages are measured by the
+// database's clock. Run it periodically, for example hourly from one
+// replica; it is safe from several.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, s.q.pruneDeliveries, s.now().UTC().Add(-olderThan))
+	tag, err := s.pool.Exec(ctx, s.q.pruneDeliveries, olderThan.Microseconds())
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}

@@ -17,14 +17,27 @@ import (
 const claimTimeout = 30 * time.Second
 
 func TestDeduplicator(t *testing.T) {
-	clock := newFakeClock()
-	f := newFixture(t, pgxstore.WithClock(clock.Now), pgxstore.WithClaimTimeout(claimTimeout))
+	f := newFixture(t, pgxstore.WithClaimTimeout(claimTimeout))
 	s := f.store
-	claim := func(id string) error { return s.ClaimDelivery(context.Background(), id, clerkhook.EventUserUpdated) }
-	complete := func(id string) error { return s.CompleteDelivery(context.Background(), id) }
-	release := func(id string) error { return s.ReleaseDelivery(context.Background(), id) }
+	ctx := context.Background()
+	// Each test's steps act on one delivery; tokens holds the tokens of
+	// its claims, and complete(i) and release(i) use the i-th.
+	var tokens []string
+	claim := func(id string) error {
+		token, err := s.ClaimDelivery(ctx, id, clerkhook.EventUserUpdated)
+		if err == nil {
+			tokens = append(tokens, token)
+		}
+		return err
+	}
+	complete := func(i int) func(string) error {
+		return func(id string) error { return s.CompleteDelivery(ctx, id, tokens[i]) }
+	}
+	release := func(i int) func(string) error {
+		return func(id string) error { return s.ReleaseDelivery(ctx, id, tokens[i]) }
+	}
 	advance := func(d time.Duration) func(string) error {
-		return func(string) error { clock.Advance(d); return nil }
+		return func(string) error { f.ageLedger(t, d); return nil }
 	}
 	type step struct {
 		name    string
@@ -41,31 +54,29 @@ func TestDeduplicator(t *testing.T) {
 		}},
 		{"claim after completion", []step{
 			{"claim", claim, nil},
-			{"complete", complete, nil},
+			{"complete", complete(0), nil},
 			{"claim", claim, clerkhook.ErrDuplicateDelivery},
-			{"complete", complete, nil},
+			{"complete again", complete(0), nil},
 			{"claim", claim, clerkhook.ErrDuplicateDelivery},
 		}},
 		{"claim after release", []step{
 			{"claim", claim, nil},
-			{"release", release, nil},
+			{"release", release(0), nil},
 			{"claim", claim, nil},
+			{"claim", claim, clerkhook.ErrDeliveryInProgress},
+			{"release with the released token", release(0), clerkhook.ErrClaimLost},
+			{"complete with the released token", complete(0), clerkhook.ErrClaimLost},
 			{"claim", claim, clerkhook.ErrDeliveryInProgress},
 		}},
 		{"release of a completed delivery", []step{
 			{"claim", claim, nil},
-			{"complete", complete, nil},
-			{"release", release, nil},
-			{"claim", claim, clerkhook.ErrDuplicateDelivery},
-		}},
-		{"release and complete of unknown deliveries", []step{
-			{"release", release, nil},
-			{"complete", complete, nil},
+			{"complete", complete(0), nil},
+			{"release", release(0), clerkhook.ErrClaimLost},
 			{"claim", claim, clerkhook.ErrDuplicateDelivery},
 		}},
 		{"claim before the timeout", []step{
 			{"claim", claim, nil},
-			{"advance", advance(claimTimeout - time.Millisecond), nil},
+			{"advance", advance(claimTimeout - time.Second), nil},
 			{"claim", claim, clerkhook.ErrDeliveryInProgress},
 		}},
 		{"claim taken over after the timeout", []step{
@@ -73,8 +84,11 @@ func TestDeduplicator(t *testing.T) {
 			{"advance", advance(claimTimeout + time.Millisecond), nil},
 			{"claim", claim, nil},
 			{"claim", claim, clerkhook.ErrDeliveryInProgress},
+			{"release with the lapsed token", release(0), clerkhook.ErrClaimLost},
+			{"complete with the lapsed token", complete(0), clerkhook.ErrClaimLost},
+			{"claim", claim, clerkhook.ErrDeliveryInProgress},
 			{"advance", advance(claimTimeout + time.Millisecond), nil},
-			{"complete", complete, nil},
+			{"complete a lapsed claim not taken over", complete(1), nil},
 			{"advance", advance(claimTimeout + time.Millisecond), nil},
 			{"claim", claim, clerkhook.ErrDuplicateDelivery},
 		}},
@@ -82,6 +96,7 @@ func TestDeduplicator(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := newDeliveryID()
+			tokens = nil
 			for i, st := range tt.steps {
 				err := st.do(id)
 				if st.wantErr == nil {
@@ -92,11 +107,26 @@ func TestDeduplicator(t *testing.T) {
 			}
 		})
 	}
+	t.Run("release and complete of unknown deliveries", func(t *testing.T) {
+		id := newDeliveryID()
+		require.ErrorIs(t, s.ReleaseDelivery(ctx, id, "token"), clerkhook.ErrClaimLost)
+		require.ErrorIs(t, s.CompleteDelivery(ctx, id, "token"), clerkhook.ErrClaimLost)
+		_, err := s.ClaimDelivery(ctx, id, clerkhook.EventUserUpdated)
+		require.NoError(t, err, "nothing was recorded")
+	})
+	t.Run("claims are dated by the database", func(t *testing.T) {
+		id := newDeliveryID()
+		_, err := s.ClaimDelivery(ctx, id, clerkhook.EventUserUpdated)
+		require.NoError(t, err)
+		var micros int64
+		require.NoError(t, f.pool.QueryRow(ctx, `SELECT (extract(epoch FROM now() - claimed_at) * 1e6)::bigint FROM `+
+			f.table("clerk_webhook_deliveries")+` WHERE id = $1`, id).Scan(&micros))
+		assert.Less(t, (time.Duration(micros) * time.Microsecond).Abs(), 5*time.Second)
+	})
 }
 
 func TestDeliveryWriter(t *testing.T) {
-	clock := newFakeClock()
-	f := newFixture(t, pgxstore.WithClock(clock.Now), pgxstore.WithClaimTimeout(claimTimeout))
+	f := newFixture(t, pgxstore.WithClaimTimeout(claimTimeout))
 	s := f.store
 	ctx := context.Background()
 
@@ -104,12 +134,13 @@ func TestDeliveryWriter(t *testing.T) {
 		d := newDeliveryID()
 		require.NoError(t, s.UpsertUserDelivery(ctx, d, clerkhook.EventUserCreated, testUser("user_dw_1", 1)))
 		assertUserVersion(t, s, "user_dw_1", 1)
-		require.ErrorIs(t, s.ClaimDelivery(ctx, d, clerkhook.EventUserCreated), clerkhook.ErrDuplicateDelivery)
+		_, err := s.ClaimDelivery(ctx, d, clerkhook.EventUserCreated)
+		require.ErrorIs(t, err, clerkhook.ErrDuplicateDelivery)
 		row := f.row(t, "clerk_webhook_deliveries", "id = $1", d)
 		assert.Equal(t, clerkhook.EventUserCreated, row["type"])
 		assert.NotNil(t, row["processed_at"])
 
-		err := s.UpsertUserDelivery(ctx, d, clerkhook.EventUserCreated, testUser("user_dw_1", 2))
+		err = s.UpsertUserDelivery(ctx, d, clerkhook.EventUserCreated, testUser("user_dw_1", 2))
 		require.ErrorIs(t, err, clerkhook.ErrDuplicateDelivery)
 		assertUserVersion(t, s, "user_dw_1", 1)
 	})
@@ -128,8 +159,9 @@ func TestDeliveryWriter(t *testing.T) {
 
 	t.Run("claimed delivery writes nothing", func(t *testing.T) {
 		d := newDeliveryID()
-		require.NoError(t, s.ClaimDelivery(ctx, d, clerkhook.EventUserUpdated))
-		err := s.UpsertUserDelivery(ctx, d, clerkhook.EventUserUpdated, testUser("user_dw_3", 1))
+		_, err := s.ClaimDelivery(ctx, d, clerkhook.EventUserUpdated)
+		require.NoError(t, err)
+		err = s.UpsertUserDelivery(ctx, d, clerkhook.EventUserUpdated, testUser("user_dw_3", 1))
 		require.ErrorIs(t, err, clerkhook.ErrDeliveryInProgress)
 		err = s.DeleteUserDelivery(ctx, d, clerkhook.EventUserDeleted, "user_dw_3", deletedAt(1))
 		require.ErrorIs(t, err, clerkhook.ErrDeliveryInProgress)
@@ -137,7 +169,7 @@ func TestDeliveryWriter(t *testing.T) {
 		require.ErrorIs(t, err, clerkhook.ErrUserNotFound)
 		assert.Zero(t, count(t, f, "clerk_users", "id = $1", "user_dw_3"), "no tombstone either")
 
-		clock.Advance(claimTimeout + time.Millisecond)
+		f.ageLedger(t, claimTimeout+time.Millisecond)
 		require.NoError(t, s.UpsertUserDelivery(ctx, d, clerkhook.EventUserUpdated, testUser("user_dw_3", 1)),
 			"a lapsed claim is taken over")
 		assertUserVersion(t, s, "user_dw_3", 1)
@@ -167,7 +199,8 @@ func TestConcurrentClaims(t *testing.T) {
 	const attempts = 16
 	writers := map[string]func(ctx context.Context, d string) error{
 		"ClaimDelivery": func(ctx context.Context, d string) error {
-			return f.store.ClaimDelivery(ctx, d, clerkhook.EventUserUpdated)
+			_, err := f.store.ClaimDelivery(ctx, d, clerkhook.EventUserUpdated)
+			return err
 		},
 		"UpsertUserDelivery": func(ctx context.Context, d string) error {
 			return f.store.UpsertUserDelivery(ctx, d, clerkhook.EventUserUpdated, testUser("user_claims", 1))
@@ -210,19 +243,22 @@ func TestConcurrentClaims(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
-	clock := newFakeClock()
-	f := newFixture(t, pgxstore.WithClock(clock.Now))
+	f := newFixture(t)
 	s := f.store
 	ctx := context.Background()
+	claim := func(id string) (string, error) { return s.ClaimDelivery(ctx, id, clerkhook.EventUserCreated) }
 
 	oldDone, oldClaim, recentDone, recentClaim := newDeliveryID(), newDeliveryID(), newDeliveryID(), newDeliveryID()
-	require.NoError(t, s.ClaimDelivery(ctx, oldDone, clerkhook.EventUserCreated))
-	require.NoError(t, s.CompleteDelivery(ctx, oldDone))
-	require.NoError(t, s.ClaimDelivery(ctx, oldClaim, clerkhook.EventUserCreated))
-	clock.Advance(24 * time.Hour)
+	token, err := claim(oldDone)
+	require.NoError(t, err)
+	require.NoError(t, s.CompleteDelivery(ctx, oldDone, token))
+	_, err = claim(oldClaim)
+	require.NoError(t, err)
+	f.ageLedger(t, 24*time.Hour)
 	require.NoError(t, s.UpsertUserDelivery(ctx, recentDone, clerkhook.EventUserCreated, testUser("user_prune", 1)))
-	require.NoError(t, s.ClaimDelivery(ctx, recentClaim, clerkhook.EventUserCreated))
-	clock.Advance(49 * time.Hour)
+	_, err = claim(recentClaim)
+	require.NoError(t, err)
+	f.ageLedger(t, 49*time.Hour)
 
 	n, err := s.Prune(ctx, 72*time.Hour)
 	require.NoError(t, err)
@@ -231,8 +267,10 @@ func TestPrune(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "pruning again deletes nothing")
 
-	require.NoError(t, s.ClaimDelivery(ctx, oldDone, clerkhook.EventUserCreated), "forgotten")
-	require.ErrorIs(t, s.ClaimDelivery(ctx, recentDone, clerkhook.EventUserCreated), clerkhook.ErrDuplicateDelivery, "kept")
+	_, err = claim(oldDone)
+	require.NoError(t, err, "forgotten")
+	_, err = claim(recentDone)
+	require.ErrorIs(t, err, clerkhook.ErrDuplicateDelivery, "kept")
 	assert.Equal(t, 1, count(t, f, "clerk_webhook_deliveries", "id = $1", recentClaim), "kept")
 	assert.Zero(t, count(t, f, "clerk_webhook_deliveries", "id = $1", oldClaim), "forgotten")
 }

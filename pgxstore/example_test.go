@@ -48,4 +48,5 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 0001_create_tables.sql
+	// 0002_delivery_claim_token.sql
 }

@@ -166,19 +166,17 @@ func (s *Store) writeUsers(batch []*userWrite) {
 // execUsers runs the statement of batch, recording in each write whether
 // it claimed the delivery and wrote the user. A write alone takes
 // upsertUserDelivery, which costs the server less than unnesting arrays.
-// A panic, for example of the clock, fails the batch: in the callers'
-// goroutines the Handler would have recovered it, and the flusher's must
-// not end the process.
+// A panic fails the batch: in the callers' goroutines the Handler would
+// have recovered it, and the flusher's must not end the process.
 func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
 		}
 	}()
-	now, cutoff := s.clock()
 	if len(batch) == 1 {
 		w := batch[0]
-		args := append([]any{w.deliveryID, w.eventType, now, cutoff}, w.user.args()...)
+		args := append([]any{w.deliveryID, w.eventType}, w.user.args()...)
 		return s.pool.QueryRow(ctx, s.q.upsertUserDelivery, args...).Scan(&w.claimed, &w.written)
 	}
 	var users userArrays
@@ -187,7 +185,7 @@ func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 		deliveryIDs[i], types[i] = w.deliveryID, w.eventType
 		users.add(&w.user)
 	}
-	args := append([]any{now, cutoff, deliveryIDs, types}, users.args()...)
+	args := append([]any{deliveryIDs, types}, users.args()...)
 	rows, err := s.pool.Query(ctx, s.q.upsertUsersDelivery, args...)
 	if err != nil {
 		return err

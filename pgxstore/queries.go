@@ -3,6 +3,7 @@ package pgxstore
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // queries holds the store's SQL, built once per schema so that each text is
@@ -68,22 +69,28 @@ const membershipErase = `id = NULL, role = NULL, created_at = NULL, data = NULL,
 
 // claimTemplate records deliveries in the ledger named by its first verb,
 // or takes over claims that have lapsed. Its second verb gives the rows
-// (id, type, claimed_at, processed_at): a processed_at equal to claimed_at
-// records a delivery as processed at once, a NULL one claims it. Its third
-// is the lapse cut-off.
-const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_at) %[2]s
-	ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, claimed_at = EXCLUDED.claimed_at, processed_at = EXCLUDED.processed_at
-	WHERE d.processed_at IS NULL AND d.claimed_at < %[3]s`
+// (id, type, claimed_at, processed_at, claim_token): a processed_at of
+// now() records a delivery as processed at once, a NULL one claims it with
+// the token. Its third is the claim timeout, an interval. Claims are dated
+// by the database's clock, so that replicas whose clocks disagree agree on
+// when a claim lapses.
+const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_at, claim_token) %[2]s
+	ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, claimed_at = EXCLUDED.claimed_at, processed_at = EXCLUDED.processed_at,
+		claim_token = EXCLUDED.claim_token
+	WHERE d.processed_at IS NULL AND d.claimed_at < now() - %[3]s`
 
-func newQueries(schema string) queries {
+func newQueries(schema string, claimTimeout time.Duration) queries {
 	users := table(schema, "clerk_users")
 	orgs := table(schema, "clerk_organizations")
 	members := table(schema, "clerk_organization_memberships")
 	deliveries := table(schema, "clerk_webhook_deliveries")
 
+	// The claim timeout is a constant of the Store, and so of its SQL.
+	lapse := fmt.Sprintf(`interval '%d microseconds'`, claimTimeout.Microseconds())
+
 	// recordDelivery is the first CTE of the statements that record a
 	// delivery with its write: it returns a row when it could.
-	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, $3, $3)", "$4") + ` RETURNING 1`
+	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, now(), now(), NULL::text)", lapse) + ` RETURNING 1`
 
 	// userValues casts the parameters of a user row starting at $first:
 	// in INSERT ... SELECT their types are not inferred from the columns.
@@ -106,33 +113,33 @@ func newQueries(schema string) queries {
 			users, userColumns, userValues(1, false), userUpdate, guardRecord),
 
 		// upsertUserDelivery records a delivery as processed and upserts
-		// its user. Its parameters are $1 delivery id, $2 event type, $3
-		// now, $4 the lapse cut-off, and the user columns. It returns
-		// whether it claimed the delivery and whether it wrote the user.
+		// its user. Its parameters are $1 delivery id, $2 event type and
+		// the user columns. It returns whether it claimed the delivery and
+		// whether it wrote the user.
 		upsertUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
 			w AS (INSERT INTO %[2]s AS t (%[3]s) SELECT %[4]s FROM claim
 				ON CONFLICT (id) DO UPDATE SET %[5]s WHERE %[6]s RETURNING 1)
 			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM w)`,
-			recordDelivery, users, userColumns, userValues(5, false), userUpdate, guardRecord),
+			recordDelivery, users, userColumns, userValues(3, false), userUpdate, guardRecord),
 
 		// upsertUsersDelivery is upsertUserDelivery for a batch of
 		// deliveries whose ids differ from one another, as do their users'.
-		// Its parameters are $1 now, $2 the lapse cut-off, and arrays of
-		// the delivery ids, the event types and the user columns. It
+		// Its parameters are arrays of the delivery ids, the event types
+		// and the user columns. It
 		// returns for each delivery, by its 1-based position in the
 		// arrays, whether it claimed the delivery and whether it wrote the
 		// user. It takes its row locks in a fixed order, the ledger's by
 		// delivery id then the users' by user id, so that the batches of
 		// different Stores cannot deadlock.
 		upsertUsersDelivery: fmt.Sprintf(`WITH input AS (
-				SELECT * FROM unnest($3::text[], $4::text[], %[1]s) WITH ORDINALITY AS i (delivery_id, type, %[2]s, n)),
+				SELECT * FROM unnest($1::text[], $2::text[], %[1]s) WITH ORDINALITY AS i (delivery_id, type, %[2]s, n)),
 			claim AS (%[3]s RETURNING d.id),
 			w AS (INSERT INTO %[4]s AS t (%[2]s) SELECT %[5]s FROM input i JOIN claim ON claim.id = i.delivery_id ORDER BY i.id
 				ON CONFLICT (id) DO UPDATE SET %[6]s WHERE %[7]s RETURNING t.id)
 			SELECT i.n, claim.id IS NOT NULL, w.id IS NOT NULL
 			FROM input i LEFT JOIN claim ON claim.id = i.delivery_id LEFT JOIN w ON w.id = i.id`,
-			userValues(5, true), userColumns,
-			fmt.Sprintf(claimTemplate, deliveries, `SELECT delivery_id, type, $1::timestamptz, $1::timestamptz FROM input ORDER BY delivery_id`, "$2::timestamptz"),
+			userValues(3, true), userColumns,
+			fmt.Sprintf(claimTemplate, deliveries, `SELECT delivery_id, type, now(), now(), NULL::text FROM input ORDER BY delivery_id`, lapse),
 			users, "i."+strings.ReplaceAll(userColumns, ", ", ", i."), userUpdate, guardRecord),
 
 		deleteUser: fmt.Sprintf(`WITH u AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
@@ -141,11 +148,11 @@ func newQueries(schema string) queries {
 			users, userErase, members, fmt.Sprintf(membershipErase, "$2")),
 
 		deleteUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
-			u AS (INSERT INTO %[2]s AS t (id, deleted_at) SELECT $5::text, $6::timestamptz FROM claim
+			u AS (INSERT INTO %[2]s AS t (id, deleted_at) SELECT $3::text, $4::timestamptz FROM claim
 				ON CONFLICT (id) DO UPDATE SET %[3]s),
-			m AS (UPDATE %[4]s SET %[5]s WHERE user_id = $5 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM claim))
+			m AS (UPDATE %[4]s SET %[5]s WHERE user_id = $3 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM claim))
 			SELECT EXISTS (SELECT 1 FROM claim)`,
-			recordDelivery, users, userErase, members, fmt.Sprintf(membershipErase, "$6")),
+			recordDelivery, users, userErase, members, fmt.Sprintf(membershipErase, "$4")),
 
 		user: fmt.Sprintf(`SELECT data FROM %s WHERE id = $1 AND deleted_at IS NULL`, users),
 
@@ -191,11 +198,15 @@ func newQueries(schema string) queries {
 		lockMembershipReferences: fmt.Sprintf(`SELECT pg_advisory_xact_lock_shared(%d, hashtext($1)), pg_advisory_xact_lock_shared(%d, hashtext($2))`,
 			lockSpaceUser, lockSpaceOrganization),
 
-		claimDelivery: fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, $3, NULL::timestamptz)", "$4"),
-		completeDelivery: fmt.Sprintf(`INSERT INTO %s AS d (id, claimed_at, processed_at) VALUES ($1, $2, $2)
-			ON CONFLICT (id) DO UPDATE SET processed_at = EXCLUDED.processed_at WHERE d.processed_at IS NULL`, deliveries),
-		releaseDelivery: fmt.Sprintf(`DELETE FROM %s WHERE id = $1 AND processed_at IS NULL`, deliveries),
+		claimDelivery: fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, now(), NULL::timestamptz, $3)", lapse),
+		// completeDelivery and releaseDelivery change the row only for the
+		// token that holds the claim; completing twice is harmless.
+		completeDelivery: fmt.Sprintf(`UPDATE %s SET processed_at = COALESCE(processed_at, now())
+			WHERE id = $1 AND claim_token = $2`, deliveries),
+		releaseDelivery: fmt.Sprintf(`DELETE FROM %s WHERE id = $1 AND claim_token = $2 AND processed_at IS NULL`, deliveries),
 		deliveryState:   fmt.Sprintf(`SELECT processed_at IS NOT NULL FROM %s WHERE id = $1`, deliveries),
-		pruneDeliveries: fmt.Sprintf(`DELETE FROM %s WHERE claimed_at < $1 AND (processed_at IS NULL OR processed_at < $1)`, deliveries),
+		// pruneDeliveries takes the age in microseconds.
+		pruneDeliveries: fmt.Sprintf(`DELETE FROM %s WHERE claimed_at < now() - $1::bigint * interval '1 microsecond'
+			AND (processed_at IS NULL OR processed_at < now() - $1::bigint * interval '1 microsecond')`, deliveries),
 	}
 }

@@ -196,7 +196,7 @@ func TestReplicas(t *testing.T) {
 	}
 	opts := []clerkhook.Option{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	for typ := range handledTypes {
-		opts = append(opts, clerkhook.WithEventHandler(typ, countHandled))
+		opts = append(opts, clerkhook.WithSupersededEventHandler(typ, countHandled))
 	}
 	urls := make([]string, replicas)
 	var migrating sync.WaitGroup

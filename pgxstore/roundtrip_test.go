@@ -77,7 +77,8 @@ func TestRoundTrips(t *testing.T) {
 			return s.UpsertUser(ctx, testUser("user_rt_plain", v))
 		}},
 		{"ClaimDelivery", 1, func(int) error {
-			return s.ClaimDelivery(ctx, newDeliveryID(), clerkhook.EventUserUpdated)
+			_, err := s.ClaimDelivery(ctx, newDeliveryID(), clerkhook.EventUserUpdated)
+			return err
 		}},
 		{"UpsertMembership", 1, func(v int) error {
 			return s.UpsertMembership(ctx, testMembership("org_rt", "user_rt", v))

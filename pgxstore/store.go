@@ -15,9 +15,10 @@ const DefaultSchema = "public"
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
 // [WithClaimTimeout] says otherwise. It is longer than an attempt may take
-// (the Handler's default timeout is 10 seconds), and short enough that when
-// the process that held the claim died, the retry Svix sends five minutes
-// after the first attempt takes it over.
+// (the Handler's default timeout is 10 seconds, and its completion may take
+// as long again), and short enough that when the process that held the
+// claim died, the retry Svix sends five minutes after the first attempt
+// takes it over.
 const DefaultClaimTimeout = time.Minute
 
 // The classid halves of the two-key advisory locks the store takes. The
@@ -46,7 +47,6 @@ type Store struct {
 	pool         *pgxpool.Pool
 	schema       string
 	claimTimeout time.Duration
-	now          func() time.Time
 	q            queries
 	userWrites   userBatcher
 }
@@ -61,6 +61,7 @@ var (
 	_ clerkhook.Deduplicator       = (*Store)(nil)
 	_ clerkhook.DeliveryWriter     = (*Store)(nil)
 	_ clerkhook.UserLister         = (*Store)(nil)
+	_ clerkhook.ClaimTimeouter     = (*Store)(nil)
 )
 
 // An Option configures a [Store].
@@ -79,24 +80,15 @@ func WithSchema(name string) Option {
 
 // WithClaimTimeout sets how long a claim on a delivery that was neither
 // completed nor released lasts before another attempt of the same delivery
-// may take it over; see [clerkhook.Deduplicator]. It must exceed the time a
-// Handler takes for one delivery and the clock skew between replicas. A
+// may take it over; see [clerkhook.Deduplicator]. Claims are dated by the
+// database's clock, so the replicas' clocks do not matter. It must be at
+// least twice the Handler's [clerkhook.WithTimeout], which
+// [clerkhook.NewHandler] checks through [Store.ClaimTimeout]. A
 // non-positive d keeps [DefaultClaimTimeout].
 func WithClaimTimeout(d time.Duration) Option {
 	return func(s *Store) {
 		if d > 0 {
 			s.claimTimeout = d
-		}
-	}
-}
-
-// WithClock sets the clock that dates the claims and completions of
-// deliveries, and that [Store.Prune] measures from. It is meant for tests; the default, and the value a nil now keeps, is
-// [time.Now].
-func WithClock(now func() time.Time) Option {
-	return func(s *Store) {
-		if now != nil {
-			s.now = now
 		}
 	}
 }
@@ -108,23 +100,19 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 		pool:         pool,
 		schema:       DefaultSchema,
 		claimTimeout: DefaultClaimTimeout,
-		now:          time.Now,
 	}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
 		}
 	}
-	s.q = newQueries(s.schema)
+	s.q = newQueries(s.schema, s.claimTimeout)
 	return s
 }
 
-// clock returns the current time and the time before which an unfinished
-// claim has lapsed.
-func (s *Store) clock() (now, claimCutoff time.Time) {
-	now = s.now().UTC()
-	return now, now.Add(-s.claimTimeout)
-}
+// ClaimTimeout implements [clerkhook.ClaimTimeouter]: it is the timeout of
+// [WithClaimTimeout].
+func (s *Store) ClaimTimeout() time.Duration { return s.claimTimeout }
 
 // table returns the quoted, schema-qualified name of one of the store's
 // tables.

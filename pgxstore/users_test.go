@@ -181,11 +181,12 @@ func TestStoreErrors(t *testing.T) {
 
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
+	_, claimErr := f.store.ClaimDelivery(canceled, newDeliveryID(), clerkhook.EventUserUpdated)
 	for name, err := range map[string]error{
 		"UpsertUser":         f.store.UpsertUser(canceled, testUser(u.ID, 3)),
 		"UpsertUserDelivery": f.store.UpsertUserDelivery(canceled, newDeliveryID(), clerkhook.EventUserUpdated, testUser(u.ID, 3)),
 		"DeleteUser":         f.store.DeleteUser(canceled, u.ID, deletedAt(3)),
-		"ClaimDelivery":      f.store.ClaimDelivery(canceled, newDeliveryID(), clerkhook.EventUserUpdated),
+		"ClaimDelivery":      claimErr,
 	} {
 		require.ErrorIs(t, err, context.Canceled, name)
 		assert.NotErrorIs(t, err, clerkhook.ErrStale, name)
