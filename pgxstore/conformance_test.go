@@ -3,8 +3,10 @@ package pgxstore_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/handlertest"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -24,6 +26,13 @@ type lapsingStore struct {
 func (s lapsingStore) LapseClaim(ctx context.Context, deliveryID string) error {
 	_, err := s.f.pool.Exec(ctx, `UPDATE `+s.f.table("clerk_webhook_deliveries")+`
 		SET claimed_at = claimed_at - $2::bigint * interval '1 microsecond' WHERE id = $1`,
-		deliveryID, (s.ClaimTimeout() + 1).Microseconds()+1)
+		deliveryID, (s.ClaimTimeout() + time.Second).Microseconds())
 	return err
+}
+
+func TestHandlerRunsSideEffectsOnce(t *testing.T) {
+	handlertest.Run(t, func(t *testing.T) (handlertest.Store, func(*testing.T)) {
+		f := newFixture(t)
+		return f.store, func(t *testing.T) { f.ageLedger(t, f.store.ClaimTimeout()+time.Second) }
+	})
 }
