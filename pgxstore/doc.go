@@ -37,8 +37,10 @@
 // live records filter on deleted_at IS NULL. Deleting a user or an
 // organization also deletes its memberships.
 //
-// clerk_webhook_deliveries is the ledger of deliveries, keyed by svix-id;
-// [Store.Prune] forgets old ones and should run periodically.
+// clerk_webhook_deliveries is the ledger of deliveries, keyed by svix-id,
+// with the token of each outstanding claim; its dates come from the
+// database's clock. [Store.Prune] forgets old ones and should run
+// periodically.
 //
 // # Consistency
 //

@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/pgtest"
 )
 
 func TestUserBatcherNext(t *testing.T) {
@@ -107,4 +110,39 @@ func isClosed(c chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// TestDuplicateBehindInBatch checks what becomes of an attempt of a
+// delivery that waits in the group commit's queue behind another attempt of
+// the same delivery: next leaves it for the following statement, which
+// finds the delivery processed, and the attempt fails with
+// ErrDuplicateDelivery (answered 200 duplicate), never with
+// ErrDeliveryInProgress (409).
+func TestDuplicateBehindInBatch(t *testing.T) {
+	pool := pgtest.Connect(t, nil)
+	s := New(pool, WithSchema(pgtest.FreshSchema(t, pool)))
+	ctx := context.Background()
+	require.NoError(t, s.Migrate(ctx))
+	write := func(deliveryID, userID string) *userWrite {
+		r, err := newUserRecord(&clerkhook.User{ID: userID, UpdatedAt: 1})
+		require.NoError(t, err)
+		return &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: clerkhook.EventUserCreated, user: r, done: make(chan struct{})}
+	}
+	first, other, duplicate := write("msg_batch_1", "user_batch_1"), write("msg_batch_2", "user_batch_2"), write("msg_batch_1", "user_batch_1")
+	s.userWrites.queue = []*userWrite{first, other, duplicate}
+	s.userWrites.flushers = 1
+	batch := s.userWrites.next()
+	require.Equal(t, []*userWrite{first, other}, batch, "the duplicate waits for the next statement")
+	s.writeUsers(batch)
+	s.flushUsers()
+	for _, w := range []*userWrite{first, other, duplicate} {
+		<-w.done
+		require.NoError(t, w.err)
+	}
+	assert.True(t, first.claimed && first.written)
+	assert.True(t, other.claimed && other.written)
+	assert.False(t, duplicate.claimed, "the next statement finds the delivery recorded")
+	err := s.claim(ctx, duplicate.deliveryID, func() (bool, error) { return duplicate.claimed, duplicate.err })
+	require.ErrorIs(t, err, clerkhook.ErrDuplicateDelivery)
+	assert.NotErrorIs(t, err, clerkhook.ErrDeliveryInProgress)
 }
