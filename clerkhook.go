@@ -199,8 +199,8 @@ func WithTimeout(d time.Duration) Option {
 // answered 500 and Svix retries it, handlers that succeeded included, so fn
 // must be idempotent ([Event.ID] is the delivery's id). With a
 // [Deduplicator] store a delivery whose handlers all succeeded is not run
-// again, even when fn returns after [WithTimeout] (the response is then a
-// 503, and a retry finds the delivery processed).
+// again, even when fn returns nil after [WithTimeout] (the response is then
+// a 503, and a retry finds the delivery processed).
 func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
 	return handlerOption("WithEventHandler", func(c *config) error {
 		if err := checkEventHandler("WithEventHandler", eventType, fn); err != nil {

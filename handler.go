@@ -29,7 +29,9 @@ type eventHandler struct {
 // Handler is the http.Handler that receives Clerk's webhook deliveries. For
 // each POST it verifies the signature over the raw body, parses the event,
 // writes user, organization and membership events to the store, runs the
-// event handlers registered for the event's type, and answers:
+// event handlers registered for the event's type (only those of
+// [WithSupersededEventHandler] when the store kept a newer version or a
+// tombstone), and answers:
 //
 //   - 200 when the delivery was processed, was a duplicate of one already
 //     processed, carried an update older than what the store holds, or

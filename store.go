@@ -97,7 +97,10 @@ type OrganizationReader interface {
 // its organization or user is deleted. DeleteMembership removes the
 // membership and remembers when, so that a late upsert older than the
 // deletion cannot bring it back, while a user who is invited again later
-// can be; it is idempotent and not an error for an unknown membership.
+// can be; it is idempotent and not an error for an unknown membership. A
+// deletion older than the stored membership (the user joined again since)
+// changes nothing, and, as for a refused upsert, returns nil or an error
+// matching [ErrStale].
 type MembershipStore interface {
 	UpsertMembership(ctx context.Context, m *OrganizationMembership) error
 	DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error
@@ -138,7 +141,8 @@ var ErrClaimLost = errors.New("clerkhook: delivery claim lost")
 // nothing and return an error matching [ErrClaimLost], so that an attempt
 // that outlived its claim can neither free nor finish the claim of the
 // attempt that took over. CompleteDelivery with the token of a completed
-// claim returns nil; ReleaseDelivery of a completed claim changes nothing.
+// claim returns nil; ReleaseDelivery of a completed claim changes nothing
+// and returns an error matching ErrClaimLost.
 // A store forgets completed deliveries after a retention period that
 // should cover Clerk's retry schedule: at least 48 hours.
 //
@@ -447,7 +451,7 @@ func (s *MemoryStore) UpsertMembership(ctx context.Context, m *OrganizationMembe
 
 // DeleteMembership implements [MembershipStore]. A deletion older than the
 // stored membership's UpdatedAt (the user joined again after it) is
-// ignored.
+// ignored, with an error matching [ErrStale].
 func (s *MemoryStore) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -459,6 +463,7 @@ func (s *MemoryStore) DeleteMembership(ctx context.Context, organizationID, user
 	old, ok := s.memberships[key]
 	switch {
 	case ok && old.value != nil && old.updatedAt > at:
+		return ErrStale
 	case ok && old.value == nil && old.deletedAt >= at:
 	default:
 		s.memberships[key] = memoryRecord[OrganizationMembership]{deletedAt: at}

@@ -77,7 +77,8 @@ const caseTimeout = 30 * time.Second
 //     was unknown, while a membership of the same user and organization
 //     with a later UpdatedAt (the user joined again) is stored. A deletion
 //     older than the stored membership is ignored. Deleting twice is not an
-//     error.
+//     error. An ignored deletion may return an error matching
+//     [clerkhook.ErrStale].
 //   - DeleteUser removes the user's memberships, and a membership of a
 //     deleted user is refused; with an OrganizationStore, DeleteOrganization
 //     does the same for the organization's memberships.

@@ -40,9 +40,14 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 
 // DeleteMembership turns the membership into a tombstone dated deletedAt,
 // inserting one for an unknown membership. A deletion older than the
-// stored version changes nothing: the user has been invited again since.
+// stored version changes nothing, since the user has been invited again
+// since, and returns an error matching [clerkhook.ErrStale].
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
-	if _, err := s.pool.Exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC()); err != nil {
+	tag, err := s.pool.Exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC())
+	if err == nil && tag.RowsAffected() == 0 {
+		err = clerkhook.ErrStale
+	}
+	if err != nil {
 		return errorf("delete membership", err)
 	}
 	return nil

@@ -20,6 +20,7 @@ func TestMembershipOrdering(t *testing.T) {
 	up := func(v int) step { return step{version: v} }
 	stale := func(v int) step { return step{version: v, wantErr: clerkhook.ErrStale} }
 	del := func(v int) step { return step{delete: true, version: v} }
+	staleDel := func(v int) step { return step{delete: true, version: v, wantErr: clerkhook.ErrStale} }
 	tests := []struct {
 		name  string
 		steps []step
@@ -32,7 +33,8 @@ func TestMembershipOrdering(t *testing.T) {
 		{"older after delete", []step{up(1), del(3), stale(2)}, 0},
 		{"same time as delete", []step{up(1), del(3), stale(3)}, 0},
 		{"invited again after delete", []step{up(1), del(2), up(3)}, 3},
-		{"late delete of an earlier membership", []step{up(1), del(2), up(4), del(3)}, 4},
+		{"late delete of an earlier membership", []step{up(1), del(2), up(4), staleDel(3)}, 4},
+		{"delete older than the membership", []step{up(3), staleDel(2)}, 3},
 		{"delete of unknown membership", []step{del(2), stale(1), up(3)}, 3},
 		{"delete twice", []step{up(1), del(2), del(3), stale(3), up(4)}, 4},
 	}
