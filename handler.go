@@ -53,8 +53,8 @@ type Handler struct {
 	memberships MembershipStore
 	dedup       Deduplicator
 	writer      DeliveryWriter
-	// inline is set for the MemoryStore, whose writes cannot block: its
-	// deliveries skip the goroutine that enforces the deadline.
+	// inline is set for a NonBlockingStore: its deliveries without event
+	// handlers skip the goroutine that enforces the deadline.
 	inline        bool
 	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
@@ -83,7 +83,9 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	h.memberships, _ = store.(MembershipStore)
 	h.dedup, _ = store.(Deduplicator)
 	h.writer, _ = store.(DeliveryWriter)
-	_, h.inline = store.(*MemoryStore)
+	if nb, ok := store.(NonBlockingStore); ok {
+		h.inline = nb.NonBlocking()
+	}
 	return h
 }
 
@@ -443,8 +445,8 @@ func (h *Handler) eventTime(evt *Event) time.Time {
 // process runs the work of a delivery under the Handler's deadline and
 // records the outcome in d. The work runs in its own goroutine so that a
 // store or event handler that ignores its context cannot hold the response
-// past the deadline; the goroutine ends when they return. Only the
-// MemoryStore's writes, with no event handler, run on the caller's.
+// past the deadline; the goroutine ends when they return. Only the writes
+// of a [NonBlockingStore], with no event handler, run on the caller's.
 func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 	if h.inline && len(w.handlers) == 0 {
 		h.run(ctx, d.event, w, d)

@@ -428,6 +428,9 @@ type hangingStore struct {
 	unblock <-chan struct{}
 }
 
+// NonBlocking overrides the MemoryStore's: this store blocks.
+func (s *hangingStore) NonBlocking() bool { return false }
+
 func (s *hangingStore) ClaimDelivery(ctx context.Context, id, typ string) (string, error) {
 	<-s.unblock
 	return s.MemoryStore.ClaimDelivery(ctx, id, typ)

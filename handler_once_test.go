@@ -80,3 +80,31 @@ func TestWriteResultString(t *testing.T) {
 	_, ok := clerkhook.WriteResultFromContext(context.Background())
 	assert.False(t, ok, "outside an event handler")
 }
+
+// deadlineStore records whether the user writes of a delivery ran under
+// the deadline the Handler enforces from its own goroutine, and states
+// nonBlocking.
+type deadlineStore struct {
+	*clerkhook.MemoryStore
+	nonBlocking bool
+	deadline    []bool
+}
+
+func (s *deadlineStore) NonBlocking() bool { return s.nonBlocking }
+
+func (s *deadlineStore) UpsertUserDelivery(ctx context.Context, id, typ string, u *clerkhook.User) error {
+	_, ok := ctx.Deadline()
+	s.deadline = append(s.deadline, ok)
+	return s.MemoryStore.UpsertUserDelivery(ctx, id, typ, u)
+}
+
+func TestNonBlockingStoreRunsInline(t *testing.T) {
+	for _, nonBlocking := range []bool{true, false} {
+		store := &deadlineStore{MemoryStore: clerkhook.NewMemoryStore(), nonBlocking: nonBlocking}
+		h := newTestHandler(t, store)
+		w := serve(h, signedRequest(t, "msg_inline", envelope(t, clerkhook.EventUserUpdated, testNow, testUser("user_2inline", 1))))
+		require.Equal(t, 200, w.Code)
+		assert.Equal(t, []bool{!nonBlocking}, store.deadline,
+			"NonBlocking() = %t: the write runs on the request's goroutine without the deadline's context, or in the Handler's with it", nonBlocking)
+	}
+}

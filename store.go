@@ -182,6 +182,18 @@ type DeliveryWriter interface {
 	DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error
 }
 
+// NonBlockingStore is implemented by a store whose methods never wait: not
+// on a network, a disk, or a lock held across either, as the MemoryStore's.
+// When NonBlocking reports true, the [Handler] calls the store on the
+// request's goroutine for deliveries without event handlers, sparing the
+// goroutine, channel and timer that enforce [WithTimeout] on a store that
+// could block (BenchmarkHandler: 10 allocations and about 800 bytes of a
+// delivery's 88 and 13 KB). A wrapper that embeds such a store and can
+// block must report false.
+type NonBlockingStore interface {
+	NonBlocking() bool
+}
+
 // Defaults of a [MemoryStore]'s delivery ledger.
 const (
 	// DefaultDeliveryRetention covers Clerk's retry schedule, whose last
@@ -285,6 +297,7 @@ var (
 	_ Deduplicator       = (*MemoryStore)(nil)
 	_ DeliveryWriter     = (*MemoryStore)(nil)
 	_ ClaimTimeouter     = (*MemoryStore)(nil)
+	_ NonBlockingStore   = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -548,6 +561,10 @@ func (s *MemoryStore) ReleaseDelivery(ctx context.Context, deliveryID, token str
 
 // ClaimTimeout implements [ClaimTimeouter]: it is [DefaultClaimTimeout].
 func (s *MemoryStore) ClaimTimeout() time.Duration { return s.claimTimeout }
+
+// NonBlocking implements [NonBlockingStore]: it reports true, since the
+// store only ever waits for its mutex, which no method holds for long.
+func (s *MemoryStore) NonBlocking() bool { return true }
 
 // forgetLocked drops the processed deliveries that are past their
 // retention or over the bound.
