@@ -84,6 +84,37 @@ func ExampleWithEventHandler() {
 	// welcome user_2new
 }
 
+// An audit log sees every event, superseded ones too, and learns from the
+// context what became of the store write; the welcome email does not go to
+// a user whose user.created arrives after the user.deleted.
+func ExampleWithSupersededEventHandler() {
+	secret := clerkhooktest.NewSecret()
+	audit := func(ctx context.Context, evt *clerkhook.Event) error {
+		result, _ := clerkhook.WriteResultFromContext(ctx)
+		fmt.Println("audit", evt.Type, result)
+		return nil
+	}
+	welcome := func(ctx context.Context, evt *clerkhook.Event) error {
+		fmt.Println("welcome")
+		return nil
+	}
+	h, err := clerkhook.NewHandler(secret, clerkhook.NewMemoryStore(),
+		clerkhook.WithSupersededEventHandler(clerkhook.EventUserCreated, audit),
+		clerkhook.WithEventHandler(clerkhook.EventUserCreated, welcome))
+	if err != nil {
+		panic(err)
+	}
+	deleted, _ := clerkhooktest.UserDeleted(func(d *clerkhook.DeletedObject) { d.ID = "user_2gone" })
+	created, _ := clerkhooktest.UserCreated(func(u *clerkhook.User) { u.ID = "user_2gone" })
+	h.ServeHTTP(httptest.NewRecorder(), newRequest(secret, deleted))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, newRequest(secret, created)) // its first attempt was lost
+	fmt.Print(w.Code, " ", w.Body)
+	// Output:
+	// audit user.created superseded
+	// 200 stale
+}
+
 // The middleware verifies and parses; a handler of one's own decides what
 // to do with the event.
 func ExampleMiddleware() {

@@ -25,7 +25,9 @@ var ErrMembershipNotFound = errors.New("clerkhook: membership not found")
 // ErrStale is matched by the error a store may return from an upsert that
 // it refused because it holds a newer version of the record or a tombstone.
 // It is not a failure: the [Handler] acknowledges the delivery, and
-// [Backfill] counts the user as skipped. A store may as well return nil.
+// [Backfill] counts the user as skipped. A store may as well return nil,
+// but then the Handler counts the write as applied and runs the event
+// handlers of [WithEventHandler], which a superseded event does not run.
 var ErrStale = errors.New("clerkhook: stale write ignored")
 
 // ErrDuplicateDelivery is matched by the error a [Deduplicator] returns
