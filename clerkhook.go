@@ -200,7 +200,9 @@ func WithTimeout(d time.Duration) Option {
 // must be idempotent ([Event.ID] is the delivery's id). With a
 // [Deduplicator] store a delivery whose handlers all succeeded is not run
 // again, even when fn returns nil after [WithTimeout] (the response is then
-// a 503, and a retry finds the delivery processed).
+// a 503, a retry while fn runs gets a 409, and one after it returned finds
+// the delivery processed), unless fn outlives the store's claim timeout,
+// which lets a retry take the delivery over.
 func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
 	return handlerOption("WithEventHandler", func(c *config) error {
 		if err := checkEventHandler("WithEventHandler", eventType, fn); err != nil {
