@@ -117,7 +117,7 @@ type MembershipReader interface {
 // ErrClaimLost is matched by the error a [Deduplicator] returns from
 // CompleteDelivery or ReleaseDelivery when the token no longer holds the
 // claim of the delivery: the claim lapsed and another attempt took it over,
-// or it was released. Nothing is changed.
+// it was released, or (for ReleaseDelivery) completed. Nothing is changed.
 var ErrClaimLost = errors.New("clerkhook: delivery claim lost")
 
 // Deduplicator is implemented by stores that remember which deliveries they
@@ -144,9 +144,9 @@ var ErrClaimLost = errors.New("clerkhook: delivery claim lost")
 // that outlived its claim can neither free nor finish the claim of the
 // attempt that took over. CompleteDelivery with the token of a completed
 // claim returns nil; ReleaseDelivery of a completed claim changes nothing
-// and returns an error matching ErrClaimLost.
-// A store forgets completed deliveries after a retention period that
-// should cover Clerk's retry schedule: at least 48 hours.
+// and returns an error matching ErrClaimLost. A store forgets completed
+// deliveries after a retention period that should cover Clerk's retry
+// schedule: at least 48 hours.
 //
 // A store whose claims lapse should also implement [ClaimTimeouter], so
 // that [NewHandler] can refuse a [WithTimeout] under which claims could
