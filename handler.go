@@ -208,8 +208,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 		d.reject(status, err)
 		return
 	}
-	// Nothing decoded may point into buf, which is reused.
-	evt, data, err := h.decode(buf.Bytes())
+	// Nothing decoded may point into buf, which is reused. The text stores
+	// cannot hold is replaced before anything is decoded, so that the typed
+	// fields and the raw data agree.
+	evt, data, err := h.decode(storableJSON(buf.Bytes()))
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return

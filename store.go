@@ -195,8 +195,8 @@ func WithStoreClock(now func() time.Time) MemoryStoreOption {
 // ledger (see [WithMaxDeliveries]).
 //
 // The store keeps the *User, *Organization and *OrganizationMembership
-// values it is given, which their callers must not modify afterwards (the
-// Handler never does); readers return copies.
+// values it is given, their Raw data included, which their callers must
+// not modify afterwards (the Handler never does); readers return copies.
 type MemoryStore struct {
 	now           func() time.Time
 	retention     time.Duration
@@ -541,7 +541,7 @@ func (s *MemoryStore) DeleteUserDelivery(ctx context.Context, deliveryID, eventT
 }
 
 // cloneJSON returns a deep copy of v, so that readers cannot modify what
-// the store holds.
+// the store holds, Raw included, which the JSON of v leaves out.
 func cloneJSON[T any](v *T) (*T, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -551,6 +551,7 @@ func cloneJSON[T any](v *T) (*T, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("clerkhook: copying a stored record: %w", err)
 	}
+	copyRaw(&c, v)
 	return &c, nil
 }
 
