@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -13,9 +14,9 @@ import (
 // never includes ids or values from a record: they may be personal data,
 // and the text reaches the Handler's log line and Observation.Err. Of a
 // PostgreSQL error it keeps the SQLSTATE, and the message only in the
-// classes whose messages name no value; of an error encoding a record, the
-// Go type; of pgx's error encoding an argument, which quotes the argument,
-// nothing. The error still wraps err, for errors.Is and errors.As.
+// classes whose messages name no value; of an error encoding a record as
+// JSON, whose text names metadata keys, the Go type or the offset; of pgx's
+// error encoding an argument, which quotes the argument, nothing. The error still wraps err, for errors.Is and errors.As.
 func errorf(op string, err error) error { return &storeError{op: op, err: err} }
 
 // storeError is the error of a failed operation; see errorf.
@@ -33,13 +34,17 @@ func (e *storeError) Unwrap() error { return e.err }
 func safeText(err error) string {
 	var pgErr *pgconn.PgError
 	var semantic *json.SemanticError
+	var syntactic *jsontext.SyntacticError
 	switch {
 	case errors.As(err, &pgErr):
 		return pgErrorText(pgErr)
 	case errors.As(err, &semantic):
-		// Its text names the JSON path, made of metadata keys, and the
-		// offending text.
+		// Its text names the JSON path, made of metadata keys, and may
+		// quote the offending text.
 		return fmt.Sprintf("encoding a value of Go type %v as JSON failed", semantic.GoType)
+	case errors.As(err, &syntactic):
+		// Its text names the JSON path too.
+		return fmt.Sprintf("encoding the record as JSON failed at byte %d", syntactic.ByteOffset)
 	case strings.Contains(err.Error(), "failed to encode args["):
 		// pgx formats the argument it could not encode with %#v.
 		return "pgx could not encode an argument"
