@@ -59,6 +59,16 @@ var ErrDeliveryInProgress = errors.New("clerkhook: delivery in progress")
 //     and return an error only when the write may not have happened; the
 //     Handler then answers 5xx so that Clerk retries.
 //
+// Every store is given the same text, whatever its database can hold: the
+// library replaces, in the raw JSON of each payload and before decoding it
+// (in the Handler, ParseEvent, the typed accessors of Event and Backfill),
+// the escape \u0000, escaped UTF-16 surrogates that are not half of a pair,
+// and invalid UTF-8 with U+FFFD, the replacement character, in every
+// string, member names included. The typed fields and the records' Raw
+// data agree, and hold no U+0000 and no invalid UTF-8, which PostgreSQL's
+// text and jsonb refuse. An escaped backslash before u0000 (\\u0000) is
+// text, and stays.
+//
 // The package clerkhooktest checks an implementation against these rules.
 type UserStore interface {
 	UpsertUser(ctx context.Context, u *User) error
