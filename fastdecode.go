@@ -14,8 +14,8 @@ package clerkhook
 // event handler for the type. It reports false when it gave up or the type
 // differs; the caller then decodes the body with the reflective decoder,
 // which also explains what is wrong. The data's bytes become the T's Raw,
-// copied: payload is the Handler's buffer. Of the envelope, it keeps only what
-// the Handler and the stores read: the instance id and the event
+// copied: payload is the Handler's buffer. Of the envelope, it keeps only
+// what the Handler and the stores read: the instance id and the event
 // attributes (the end user's IP address and user agent) are checked but
 // not kept.
 func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T)) (*Event, any, bool) {
