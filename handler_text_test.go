@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,5 +118,42 @@ func TestHandlerStoresAwkwardText(t *testing.T) {
 			assert.Equal(t, "ada\uFFFD@example.com", *m.PublicUserData.Identifier)
 			requireStorable(t, "the membership's Raw", m.Raw)
 		})
+	}
+}
+
+// TestHandlerErrorsQuoteNoPayloadValues sends deliveries that the decoders
+// refuse, whose values their errors could quote: neither the log nor the
+// observations' errors name them.
+func TestHandlerErrorsQuoteNoPayloadValues(t *testing.T) {
+	const name, key, text = "Zelda-Quux", "mfa_recovery_hint", "blue-heron-42"
+	var logs bytes.Buffer
+	var errs []string
+	h := newTestHandler(t, clerkhook.NewMemoryStore(),
+		clerkhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
+		clerkhook.WithObserver(func(_ context.Context, o clerkhook.Observation) {
+			if o.Err != nil {
+				errs = append(errs, o.Err.Error())
+			}
+		}))
+	user := func(fields string) string {
+		return `{"id":"user_2values","object":"user",` + fields + `,"created_at":1700000000000,"updated_at":1700000000001}`
+	}
+	for i, data := range []string{
+		user(`"first_name":["` + name + `"]`),
+		user(`"first_name":"` + name + `","last_name":{"` + key + `":"` + text + `"}`),
+		user(`"public_metadata":{"` + key + `":"` + text + `"`),
+		user(`"public_metadata":{"` + key + `":"` + text + "\x01" + `"}`),
+		user(`"updated_at":"` + text + `"`),
+		user(`"email_addresses":[{"id":"` + name + `","verification":{"attempts":"` + text + `"}}]`),
+	} {
+		w := serve(h, signedRequest(t, fmt.Sprintf("msg_values_%d", i), awkwardBody(clerkhook.EventUserUpdated, data)))
+		require.Equal(t, http.StatusBadRequest, w.Code, data)
+	}
+	require.Len(t, errs, 6)
+	for _, v := range []string{name, key, text} {
+		assert.NotContains(t, logs.String(), v)
+		for _, e := range errs {
+			assert.NotContains(t, e, v)
+		}
 	}
 }
