@@ -46,6 +46,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) 
 
 // User returns the user with the given id as it was last stored, or an
 // error matching [clerkhook.ErrUserNotFound] for an unknown or deleted id.
+// It decodes the data column as the Handler decodes a delivery, and the
+// user's Raw is that column, as jsonb prints it (JSON-equal to what was
+// stored, its keys in another order).
 func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
 	u, err := readData(ctx, s, clerkhook.EventUserUpdated, (*clerkhook.Event).User, s.q.user, id)
 	if errors.Is(err, pgx.ErrNoRows) {
