@@ -18,7 +18,7 @@ lint:
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-FUZZ_TARGETS := FuzzVerify FuzzParseEvent FuzzEventData FuzzBackfillAnswer FuzzHandler FuzzFastDecode
+FUZZ_TARGETS := FuzzVerify FuzzParseEvent FuzzEventData FuzzBackfillAnswer FuzzHandler FuzzFastDecode FuzzStorableJSON
 
 fuzz:
 	for target in $(FUZZ_TARGETS); do \

@@ -417,8 +417,8 @@ func (b *backfiller) list(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("clerkhook: backfill: listing users at offset %d: %w", offset, err)
 		}
-		var users []*User
-		if err := json.Unmarshal(body, &users); err != nil {
+		users, err := decodeUserList(body)
+		if err != nil {
 			return fmt.Errorf("clerkhook: backfill: the user list at offset %d is not a JSON array of users: %s", offset, jsonErrorText(err))
 		}
 		for i, u := range users {
@@ -487,11 +487,11 @@ func (b *backfiller) reconcile(ctx context.Context, lister UserLister) error {
 		case err != nil:
 			return fmt.Errorf("clerkhook: backfill: checking user %s: %w", id, err)
 		default:
-			var u User
-			if err := json.Unmarshal(body, &u); err != nil || u.ID != id {
+			u, err := decodeUserObject(body)
+			if err != nil || u.ID != id {
 				return fmt.Errorf("clerkhook: backfill: the Backend API's answer for user %s is not that user", id)
 			}
-			if err := b.write(ctx, &u); err != nil {
+			if err := b.write(ctx, u); err != nil {
 				return err
 			}
 		}

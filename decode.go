@@ -44,9 +44,11 @@ func (w *wireEvent[T]) event(data []byte) *Event {
 
 // ParseEvent decodes the envelope of a webhook body. It does not verify the
 // signature: call it on a body that [Verifier.Verify] has accepted, or let
-// [Handler] or [Middleware] do both. Its errors match [ErrInvalidEvent] and
-// never quote the payload.
+// [Handler] or [Middleware] do both. The event's Data is a copy of the
+// payload's data after the text substitution described at [UserStore].
+// Its errors match [ErrInvalidEvent] and never quote the payload.
 func ParseEvent(payload []byte) (*Event, error) {
+	payload = storableJSON(payload)
 	// The data is validated and copied as raw bytes, not decoded.
 	var w wireEvent[jsontext.Value]
 	if err := json.Unmarshal(payload, &w, decodeOptions); err != nil {
@@ -137,7 +139,12 @@ func decodeData[T any](e *Event, s shape) (*T, error) {
 	if err := checkShape(e, s); err != nil {
 		return nil, err
 	}
-	return unmarshalData[T](e)
+	e = storableData(e)
+	v, err := unmarshalData[T](e)
+	if err == nil {
+		keepRaw(v, e.Data)
+	}
+	return v, err
 }
 
 // unmarshalData decodes e.Data into a new T with the reflective decoder.

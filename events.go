@@ -406,6 +406,18 @@ type User struct {
 
 	// SCIM is set on users provisioned by a directory.
 	SCIM *SCIM `json:"scim,omitempty"`
+
+	// Raw is the user's JSON object as Clerk sent it, every key included
+	// (those the struct does not model too), after the text substitution
+	// described at [UserStore]. The decoders ([Event.User], the [Handler],
+	// [Backfill]) set it to a copy of the bytes they decoded, never to
+	// memory they reuse; stores that keep a record's data write Raw as it
+	// is when it is not empty, and their readers return it. Encoding the
+	// struct does not write it. It is nil on records nested in another and
+	// on records built in Go. A program that changes a decoded record
+	// before storing it should set Raw to nil, or the store keeps what
+	// Clerk sent.
+	Raw json.RawMessage `json:"-"`
 }
 
 // SCIM describes the directory that provisioned a user.
@@ -828,6 +840,11 @@ type Organization struct {
 	// UpdatedAt orders the versions of an organization: stores keep the
 	// newest.
 	UpdatedAt UnixMilli `json:"updated_at"`
+
+	// Raw is the organization's JSON object as Clerk sent it, as
+	// [User.Raw] is the user's; it is nil on the organization a
+	// membership embeds.
+	Raw json.RawMessage `json:"-"`
 }
 
 // OrganizationDomain is a domain an organization claims, so that users
@@ -897,6 +914,11 @@ type OrganizationMembership struct {
 	CreatedAt       UnixMilli       `json:"created_at"`
 	// UpdatedAt orders the versions of a membership: stores keep the newest.
 	UpdatedAt UnixMilli `json:"updated_at"`
+
+	// Raw is the membership's JSON object as Clerk sent it, as
+	// [User.Raw] is the user's; it is nil on the memberships a user
+	// embeds.
+	Raw json.RawMessage `json:"-"`
 }
 
 // OrganizationID returns the id of the membership's organization.

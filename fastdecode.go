@@ -13,14 +13,16 @@ package clerkhook
 // data is a T, read by data, for a Handler that stores the data and has no
 // event handler for the type. It reports false when it gave up or the type
 // differs; the caller then decodes the body with the reflective decoder,
-// which also explains what is wrong. Of the envelope, it keeps only what
-// the Handler and the stores read: the instance id and the event
+// which also explains what is wrong. The data's bytes become the T's Raw,
+// copied: payload is the Handler's buffer. Of the envelope, it keeps only
+// what the Handler and the stores read: the instance id and the event
 // attributes (the end user's IP address and user agent) are checked but
 // not kept.
 func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T)) (*Event, any, bool) {
 	s := scanner{buf: payload}
 	evt := &Event{}
 	var v *T
+	var raw []byte
 	s.expect('{')
 	for first := true; s.more(&first, '}'); {
 		switch string(s.key()) {
@@ -35,7 +37,10 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 		case "event_attributes":
 			s.checkEventAttributes()
 		case "data":
+			s.ws()
+			start := s.pos
 			optObject(&s, &v, data)
+			raw = payload[start:s.pos]
 		default:
 			s.skip()
 		}
@@ -44,22 +49,29 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 	if s.failed || v == nil || evt.Type != eventType {
 		return nil, nil, false
 	}
+	keepRaw(v, raw)
 	return evt, v, true
 }
 
 // decodeFast decodes the data of e, which must have the shape sh, into a T
-// read by data, or with the reflective decoder when data gives up.
+// read by data, or with the reflective decoder when data gives up, after
+// the text substitution, and keeps the data as the T's Raw.
 func decodeFast[T any](e *Event, sh shape, data func(*scanner, *T)) (*T, error) {
 	if err := checkShape(e, sh); err != nil {
 		return nil, err
 	}
+	e = storableData(e)
 	s := scanner{buf: e.Data}
 	v := new(T)
 	data(&s, v)
 	s.end()
 	if s.failed {
-		return unmarshalData[T](e)
+		var err error
+		if v, err = unmarshalData[T](e); err != nil {
+			return nil, err
+		}
 	}
+	keepRaw(v, e.Data)
 	return v, nil
 }
 

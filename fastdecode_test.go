@@ -63,6 +63,8 @@ func requireSameAsReflective[T any](t *testing.T, eventType string, data func(*s
 		require.True(t, wantOK, "decodeEvent[%s] accepted a body the reflective decoder refuses (%v)\nbody: %q",
 			name, reflectiveError[wireEvent[T]](input), input)
 		require.Equal(t, keptEnvelope(wantEvt), evt, "decodeEvent[%s]: the envelope differs from the reflective decoder's\nbody: %q", name, input)
+		// decodeEvent also keeps the bytes of the data as its Raw.
+		keepRaw(wantV, rawDataOf(t, input))
 		require.Equal(t, wantV, v, "decodeEvent[%s]: the data differs from the reflective decoder's\nbody: %q", name, input)
 	}
 
@@ -78,10 +80,15 @@ func requireSameAsReflective[T any](t *testing.T, eventType string, data func(*s
 	}
 
 	// decodeFast is the scanner above with the reflective decoder behind
-	// it: it must answer as the reflective decoder alone does.
+	// it: it must answer as the reflective decoder alone does, after the
+	// text substitution, and keep the data as Raw.
 	sh, ok := eventShapes[eventType]
 	require.True(t, ok, "%s is not in the catalog", eventType)
 	viaFast, err := decodeFast(e, sh, data)
+	stored := &Event{Type: eventType, Data: storableJSON(input)}
+	if want, wantErr = unmarshalData[T](stored); wantErr == nil {
+		keepRaw(want, stored.Data)
+	}
 	if wantErr != nil {
 		require.EqualError(t, err, wantErr.Error(), "decodeFast[%s] and unmarshalData disagree\ndata: %q", name, input)
 		require.Nil(t, viaFast)
@@ -89,6 +96,15 @@ func requireSameAsReflective[T any](t *testing.T, eventType string, data func(*s
 	}
 	require.NoError(t, err, "decodeFast[%s] refused data unmarshalData accepts\ndata: %q", name, input)
 	require.Equal(t, want, viaFast, "decodeFast[%s] differs from unmarshalData\ndata: %q", name, input)
+}
+
+// rawDataOf returns the bytes of the data of the webhook body payload.
+func rawDataOf(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	var w wireEvent[jsontext.Value]
+	require.NoError(t, json.Unmarshal(payload, &w, decodeOptions))
+	require.NotNil(t, w.Data)
+	return *w.Data
 }
 
 // keptEnvelope returns e without what decodeEvent checks but does not
@@ -544,6 +560,9 @@ func requireNoDrift[T any](t *testing.T, eventType string, data func(*scanner, *
 
 		evt, v, ok := decodeEvent(body, eventType, data)
 		require.True(t, ok, "decodeEvent gave up on a value with every field set\nbody: %s", body)
+		raw := v.(rawHolder).rawData()
+		require.Equal(t, string(dataJSON), string(raw), "decodeEvent's Raw is not the data's bytes")
+		v.(rawHolder).setRaw(nil)
 		wantEvt, wantV, wantOK := decodeTyped[T](body, eventType)
 		require.True(t, wantOK, "the reflective decoder refused %s", body)
 		require.Equal(t, keptEnvelope(wantEvt), evt, "the envelope differs from the reflective decoder's\nbody: %s", body)
@@ -578,7 +597,8 @@ func (f *filler) fill(t *testing.T, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if sf := v.Type().Field(i); sf.IsExported() {
+			// Raw (json:"-") is not on the wire.
+			if sf := v.Type().Field(i); sf.IsExported() && sf.Tag.Get("json") != "-" {
 				f.fill(t, v.Field(i), path+"."+sf.Name)
 			}
 		}

@@ -221,8 +221,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 		d.reject(status, err)
 		return
 	}
-	// Nothing decoded may point into buf, which is reused.
-	evt, data, err := h.decode(buf.Bytes())
+	// Nothing decoded may point into buf, which is reused. The text stores
+	// cannot hold is replaced before anything is decoded, so that the typed
+	// fields and the raw data agree.
+	evt, data, err := h.decode(storableJSON(buf.Bytes()))
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return
@@ -311,8 +313,9 @@ const (
 
 // decode parses a verified body. An event whose data the handler stores and
 // no event handler wants, the bulk of deliveries, is decoded in one pass
-// into its typed data, which is returned, and without its raw data: by
-// hand (fastdecode.go) for users, organizations and memberships. Any other
+// into its typed data, which is returned, and without the event's Data (a
+// record keeps its own as Raw): by hand (fastdecode.go) for users,
+// organizations and memberships. Any other
 // takes ParseEvent, and returns no typed data.
 func (h *Handler) decode(body []byte) (*Event, any, error) {
 	if typ := guessType(body); typ != "" && len(h.eventHandlers[typ]) == 0 {

@@ -62,6 +62,16 @@ var ErrDeliveryInProgress = errors.New("clerkhook: delivery in progress")
 //     and return an error only when the write may not have happened; the
 //     Handler then answers 5xx so that Clerk retries.
 //
+// Every store is given the same text, whatever its database can hold: the
+// library replaces, in the raw JSON of each payload and before decoding it
+// (in the Handler, ParseEvent, the typed accessors of Event and Backfill),
+// the escape \u0000, escaped UTF-16 surrogates that are not half of a pair,
+// and invalid UTF-8 with U+FFFD, the replacement character, in every
+// string, member names included. The typed fields and the records' Raw
+// data agree, and hold no U+0000 and no invalid UTF-8, which PostgreSQL's
+// text and jsonb refuse. An escaped backslash before u0000 (\\u0000) is
+// text, and stays.
+//
 // The package clerkhooktest checks an implementation against these rules.
 type UserStore interface {
 	UpsertUser(ctx context.Context, u *User) error
@@ -244,8 +254,8 @@ func WithStoreClock(now func() time.Time) MemoryStoreOption {
 // ledger (see [WithMaxDeliveries]).
 //
 // The store keeps the *User, *Organization and *OrganizationMembership
-// values it is given, which their callers must not modify afterwards (the
-// Handler never does); readers return copies.
+// values it is given, their Raw data included, which their callers must
+// not modify afterwards (the Handler never does); readers return copies.
 type MemoryStore struct {
 	now           func() time.Time
 	retention     time.Duration
@@ -622,7 +632,7 @@ func (s *MemoryStore) DeleteUserDelivery(ctx context.Context, deliveryID, eventT
 }
 
 // cloneJSON returns a deep copy of v, so that readers cannot modify what
-// the store holds.
+// the store holds, Raw included, which the JSON of v leaves out.
 func cloneJSON[T any](v *T) (*T, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -632,6 +642,7 @@ func cloneJSON[T any](v *T) (*T, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("clerkhook: copying a stored record: %w", err)
 	}
+	copyRaw(&c, v)
 	return &c, nil
 }
 

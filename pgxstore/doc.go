@@ -20,7 +20,9 @@
 // clerk_users has one row per user: id, the primary email and phone,
 // first_name, last_name, username, image_url, external_id, banned,
 // created_at and updated_at as columns, and the whole user as Clerk sent it
-// in data (jsonb), so that nothing is lost and metadata can be queried:
+// in data (jsonb): the user's Raw, every key included, so that nothing is
+// lost and metadata can be queried (a user built in Go, without Raw, is
+// stored as its encoded struct):
 //
 //	SELECT id, email FROM clerk_users
 //	WHERE deleted_at IS NULL AND data->'public_metadata'->>'plan' = 'pro'

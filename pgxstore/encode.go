@@ -15,3 +15,13 @@ var encodeOptions = json.JoinOptions(json.FormatNilSliceAsNull(true), jsonv1.Omi
 // several times faster than encoding/json at encoding a Clerk user: on a
 // busy database server every event's encoding takes CPU from PostgreSQL.
 func encode(v any) ([]byte, error) { return json.Marshal(v, encodeOptions) }
+
+// recordData returns the JSON of a record for its data column: raw, the
+// record's Raw as Clerk sent it, unknown keys included, when it is not
+// empty; else the encoded record.
+func recordData(raw []byte, v any) ([]byte, error) {
+	if len(raw) > 0 {
+		return raw, nil
+	}
+	return encode(v)
+}

@@ -16,7 +16,7 @@ import (
 // user or organization is deleted; then it returns an error matching
 // [clerkhook.ErrStale].
 func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
-	data, err := encode(m)
+	data, err := recordData(m.Raw, m)
 	if err != nil {
 		return errorf("upsert membership", err)
 	}
@@ -55,14 +55,16 @@ func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID str
 
 // Membership returns the membership of the user in the organization as it
 // was last stored, or an error matching [clerkhook.ErrMembershipNotFound]
-// when the user is not a member.
+// when the user is not a member. Its Raw is the data column, as for
+// [Store.User].
 func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
-	var m clerkhook.OrganizationMembership
-	if err := s.readData(ctx, &m, s.q.membership, organizationID, userID); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = clerkhook.ErrMembershipNotFound
-		}
+	m, err := readData(ctx, s, clerkhook.EventOrganizationMembershipUpdated, (*clerkhook.Event).OrganizationMembership,
+		s.q.membership, organizationID, userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = clerkhook.ErrMembershipNotFound
+	}
+	if err != nil {
 		return nil, errorf("read membership", err)
 	}
-	return &m, nil
+	return m, nil
 }

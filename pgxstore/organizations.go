@@ -14,7 +14,7 @@ import (
 // organization or its tombstone; then it returns an error matching
 // [clerkhook.ErrStale].
 func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organization) error {
-	data, err := encode(o)
+	data, err := recordData(o.Raw, o)
 	if err != nil {
 		return errorf("upsert organization", err)
 	}
@@ -44,14 +44,14 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt tim
 
 // Organization returns the organization with the given id as it was last
 // stored, or an error matching [clerkhook.ErrOrganizationNotFound] for an
-// unknown or deleted id.
+// unknown or deleted id. Its Raw is the data column, as for [Store.User].
 func (s *Store) Organization(ctx context.Context, id string) (*clerkhook.Organization, error) {
-	var o clerkhook.Organization
-	if err := s.readData(ctx, &o, s.q.organization, id); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = clerkhook.ErrOrganizationNotFound
-		}
+	o, err := readData(ctx, s, clerkhook.EventOrganizationUpdated, (*clerkhook.Event).Organization, s.q.organization, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = clerkhook.ErrOrganizationNotFound
+	}
+	if err != nil {
 		return nil, errorf("read organization", err)
 	}
-	return &o, nil
+	return o, nil
 }

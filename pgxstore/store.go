@@ -1,7 +1,6 @@
 package pgxstore
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,10 +131,4 @@ func nullString(s string) *string {
 // timestamp converts a Clerk time to the value of a timestamptz column.
 func timestamp(m clerkhook.UnixMilli) time.Time {
 	return time.UnixMilli(int64(m)).UTC()
-}
-
-// errorf wraps err with the name of the operation that failed. The text
-// never includes ids or values: they may be personal data.
-func errorf(op string, err error) error {
-	return fmt.Errorf("pgxstore: %s: %w", op, err)
 }

@@ -2,7 +2,6 @@ package pgxstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -14,7 +13,9 @@ import (
 // UpsertUser stores u unless the table holds a newer version of the user or
 // its tombstone; then it returns an error matching [clerkhook.ErrStale].
 // The columns hold the fields services query most (email and phone are the
-// primary ones), and data holds the whole user as JSON.
+// primary ones), and data holds the whole user as JSON: u.Raw, the user as
+// Clerk sent it, when it is set, as the decoders set it; else the encoded
+// struct.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	r, err := newUserRecord(u)
 	if err != nil {
@@ -45,15 +46,18 @@ func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) 
 
 // User returns the user with the given id as it was last stored, or an
 // error matching [clerkhook.ErrUserNotFound] for an unknown or deleted id.
+// It decodes the data column as the Handler decodes a delivery, and the
+// user's Raw is that column, as jsonb prints it (JSON-equal to what was
+// stored, its keys in another order).
 func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
-	var u clerkhook.User
-	if err := s.readData(ctx, &u, s.q.user, id); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = clerkhook.ErrUserNotFound
-		}
+	u, err := readData(ctx, s, clerkhook.EventUserUpdated, (*clerkhook.Event).User, s.q.user, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = clerkhook.ErrUserNotFound
+	}
+	if err != nil {
 		return nil, errorf("read user", err)
 	}
-	return &u, nil
+	return u, nil
 }
 
 // UserIDs returns the ids of the live users, for [clerkhook.Backfill]'s
@@ -81,7 +85,7 @@ type userRecord struct {
 
 // newUserRecord returns the row of u.
 func newUserRecord(u *clerkhook.User) (userRecord, error) {
-	data, err := encode(u)
+	data, err := recordData(u.Raw, u)
 	if err != nil {
 		return userRecord{}, err
 	}
@@ -139,11 +143,14 @@ func (a *userArrays) args() []any {
 		a.banned, a.createdAt, a.updatedAt, a.data}
 }
 
-// readData scans the data column of the single row query returns into v.
-func (s *Store) readData(ctx context.Context, v any, query string, args ...any) error {
+// readData decodes the data column of the single row query returns with
+// the decoder of package clerkhook, as the data of an event of type
+// eventType, so that the record read back is what the Handler would decode
+// and its Raw is the column.
+func readData[T any](ctx context.Context, s *Store, eventType string, decode func(*clerkhook.Event) (*T, error), query string, args ...any) (*T, error) {
 	var data []byte
 	if err := s.pool.QueryRow(ctx, query, args...).Scan(&data); err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(data, v)
+	return decode(&clerkhook.Event{Type: eventType, Data: data})
 }
