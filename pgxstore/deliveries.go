@@ -24,7 +24,7 @@ const maxClaimAttempts = 3
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) error {
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
 		now, cutoff := s.clock()
-		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, now, cutoff)
+		tag, err := s.exec(ctx, s.q.claimDelivery, deliveryID, eventType, now, cutoff)
 		return tag.RowsAffected() == 1, err
 	})
 	if err != nil {
@@ -37,7 +37,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // ClaimDelivery refuses it until [Store.Prune] forgets it. It records the
 // delivery even when the claim has lapsed or is gone: the work is done.
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID string) error {
-	if _, err := s.pool.Exec(ctx, s.q.completeDelivery, deliveryID, s.now().UTC()); err != nil {
+	if _, err := s.exec(ctx, s.q.completeDelivery, deliveryID, s.now().UTC()); err != nil {
 		return errorf("complete delivery", err)
 	}
 	return nil
@@ -47,7 +47,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, deliveryID string) error {
 // so that the retry can claim it at once. A processed delivery stays
 // recorded.
 func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID string) error {
-	if _, err := s.pool.Exec(ctx, s.q.releaseDelivery, deliveryID); err != nil {
+	if _, err := s.exec(ctx, s.q.releaseDelivery, deliveryID); err != nil {
 		return errorf("release delivery", err)
 	}
 	return nil
@@ -97,7 +97,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 		b.Queue(s.q.lockUser, userID)
 		b.Queue(s.q.deleteUserDelivery, deliveryID, eventType, now, cutoff, userID, deletedAt.UTC()).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
-		err := s.pool.SendBatch(ctx, b).Close()
+		err := s.send(ctx, b)
 		return claimed, err
 	})
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // records, but its event handlers run again. Run it periodically, for
 // example hourly from one replica; it is safe from several.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, s.q.pruneDeliveries, s.now().UTC().Add(-olderThan))
+	tag, err := s.exec(ctx, s.q.pruneDeliveries, s.now().UTC().Add(-olderThan))
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}

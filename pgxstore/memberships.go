@@ -29,7 +29,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 		stored = tag.RowsAffected()
 		return nil
 	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.send(ctx, b); err != nil {
 		return errorf("upsert membership", err)
 	}
 	if stored == 0 {
@@ -42,7 +42,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 // inserting one for an unknown membership. A deletion older than the
 // stored version changes nothing: the user has been invited again since.
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
-	if _, err := s.pool.Exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC()); err != nil {
+	if _, err := s.exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC()); err != nil {
 		return errorf("delete membership", err)
 	}
 	return nil
