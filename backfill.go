@@ -306,8 +306,8 @@ func WithProgress(fn func(BackfillReport)) BackfillOption {
 //     and how to allow them, with [WithMaxReconcileDeletions].
 //
 // Otherwise it asks the Backend API for each missing user and deletes
-// those it answers 404 for; a user it finds, created after the listing
-// passed it for example, is written like the listed ones. See
+// those it answers 404 for; a user it finds, one that signed up as the
+// listing ended for example, is written like the listed ones. See
 // [WithDryRun] to see the deletions first, and [WithInstanceID] to check
 // the key's instance.
 func WithReconcile() BackfillOption {
@@ -385,8 +385,8 @@ const (
 	reconcileFloor = 3
 )
 
-// maxReconcileDeletions is the default limit of a reconcile of a store
-// that holds stored users.
+// maxReconcileDeletions is the default limit of the deletions of a
+// reconcile when the store holds stored users.
 func maxReconcileDeletions(stored int) int {
 	return max(stored*reconcileShare/100, reconcileFloor)
 }
