@@ -84,8 +84,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	// READ COMMITTED whatever the server's default: after the advisory
 	// lock, the checks must see the schema and the versions that the
 	// replica which held it committed, not a snapshot taken before.
-	readCommitted := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	if err := pgx.BeginTxFunc(ctx, s.pool, readCommitted, func(tx pgx.Tx) error { return s.migrate(ctx, tx, ms) }); err != nil {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return s.migrate(ctx, tx, ms)
+	})
+	if err != nil {
 		return errorf("migrate", err)
 	}
 	return nil
