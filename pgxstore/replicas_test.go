@@ -173,7 +173,7 @@ func TestReplicas(t *testing.T) { forEachIsolationLevel(t, testReplicas) }
 func testReplicas(t *testing.T, level string) {
 	users := 2000
 	if level != "read committed" {
-		users = 500
+		users = 300
 	}
 	const (
 		replicas = 4
