@@ -233,6 +233,15 @@ type BackfillReport struct {
 	// Deleted is the number of users [WithReconcile] deleted from the
 	// store.
 	Deleted int
+	// Missing is the number of stored users the listing did not return,
+	// which [WithReconcile] asks Clerk about: those Clerk no longer has are
+	// deleted (or, in a dry run, listed in WouldDelete); the others are
+	// written.
+	Missing int
+	// WouldDelete holds, after a dry run ([WithDryRun]) with
+	// [WithReconcile], the ids of the users the reconcile would have
+	// deleted: Clerk ids, which say nothing about the person.
+	WouldDelete []string
 }
 
 // A BackfillOption configures a [Backfill].
@@ -242,8 +251,13 @@ type backfillConfig struct {
 	pageSize  int
 	progress  func(BackfillReport)
 	reconcile bool
-	now       func() time.Time
-	sleep     func(context.Context, time.Duration) error
+	// maxDeletions is the most users a reconcile may delete, or -1 for
+	// the default limit, maxReconcileDeletions.
+	maxDeletions int
+	dryRun       bool
+	instanceID   string
+	now          func() time.Time
+	sleep        func(context.Context, time.Duration) error
 }
 
 // WithPageSize sets how many users Backfill asks for per request, from 1
@@ -277,18 +291,104 @@ func WithProgress(fn func(BackfillReport)) BackfillOption {
 // user.deleted delivery was lost, or happened before the webhook endpoint
 // existed. The store must implement [UserLister].
 //
-// A user the store holds and the listing did not return is deleted only
-// when the Backend API answers 404 for it. The listing pages by offset, so
-// it can miss users: a user deleted during the listing shifts the later
-// ones to earlier pages, and a user created during it may come after the
-// last page. Asking for each missing user keeps those users from being
-// deleted, since a deletion is final. The users the check finds are
-// written like the listed ones.
+// A deletion is final, and a listing can come back empty or short for
+// reasons that have nothing to do with the users: the secret key of
+// another instance, a development key against the production database, an
+// incident at Clerk. So the reconcile refuses what looks like one of those
+// and deletes nothing:
+//   - after an empty listing, while the store holds users, it returns an
+//     error matching [ErrEmptyListing], whatever
+//     [WithMaxReconcileDeletions] allows;
+//   - when the stored users the listing did not return are more than 5% of
+//     the stored users, or than 3 when that is more (so that a small table
+//     still reconciles: 1 missing of 40 is repaired, 4 of 40 are not), it
+//     returns an error matching [ErrTooManyDeletions] that says how many
+//     and how to allow them, with [WithMaxReconcileDeletions].
+//
+// Otherwise it asks the Backend API for each missing user and deletes
+// those it answers 404 for; a user it finds, one that signed up as the
+// listing ended for example, is written like the listed ones. See
+// [WithDryRun] to see the deletions first, and [WithInstanceID] to check
+// the key's instance.
 func WithReconcile() BackfillOption {
 	return func(c *backfillConfig) error {
 		c.reconcile = true
 		return nil
 	}
+}
+
+// WithMaxReconcileDeletions sets how many users [WithReconcile] may delete,
+// in place of its default limit (5% of the stored users, at least 3): pass
+// the count that an error matching [ErrTooManyDeletions] reported, once
+// you know the deletions are right. Zero allows none. It never allows the
+// deletions after an empty listing ([ErrEmptyListing]).
+func WithMaxReconcileDeletions(n int) BackfillOption {
+	return func(c *backfillConfig) error {
+		if n < 0 {
+			return fmt.Errorf("clerkhook: WithMaxReconcileDeletions(%d): want 0 or more", n)
+		}
+		c.maxDeletions = n
+		return nil
+	}
+}
+
+// WithDryRun makes Backfill list the users and, with [WithReconcile],
+// compare them with the store and ask Clerk about the missing ones, but
+// write nothing: no user is upserted or deleted. The report counts the
+// users listed (Seen) and missing (Missing), and lists in WouldDelete the
+// users a reconcile would delete; the refusals of WithReconcile apply as
+// in a real run, before any user is asked about.
+func WithDryRun() BackfillOption {
+	return func(c *backfillConfig) error {
+		c.dryRun = true
+		return nil
+	}
+}
+
+// WithInstanceID makes Backfill check, before it lists or writes anything,
+// that the secret key belongs to the Clerk instance with the given id
+// ("ins_…", the instance_id of every webhook delivery, also shown in the
+// Clerk Dashboard); otherwise it returns an error matching
+// [ErrWrongInstance]. It asks the Backend API (GET /v1/instance). The
+// stores do not record which instance their users came from, so Backfill
+// cannot make this check by itself: the limits of [WithReconcile] are what
+// keep a wrong key from deleting users when the id is not given.
+func WithInstanceID(id string) BackfillOption {
+	return func(c *backfillConfig) error {
+		if !strings.HasPrefix(id, "ins_") {
+			// Without the value: it may be a secret key given by mistake.
+			return errors.New("clerkhook: WithInstanceID: want an instance id, ins_…")
+		}
+		c.instanceID = id
+		return nil
+	}
+}
+
+// The errors of the reconcile's refusals and of the instance check; see
+// [WithReconcile] and [WithInstanceID].
+var (
+	// ErrEmptyListing matches the error of a reconcile after a listing
+	// that returned no user while the store holds some.
+	ErrEmptyListing = errors.New("clerkhook: the Backend API listed no users")
+	// ErrTooManyDeletions matches the error of a reconcile that would
+	// delete more users than it may.
+	ErrTooManyDeletions = errors.New("clerkhook: reconcile would delete too many users")
+	// ErrWrongInstance matches the error of a Backfill whose secret key
+	// belongs to another instance than [WithInstanceID] names.
+	ErrWrongInstance = errors.New("clerkhook: the secret key is another instance's")
+)
+
+// The default limit of a reconcile's deletions: reconcileShare percent of
+// the stored users, and at least reconcileFloor.
+const (
+	reconcileShare = 5
+	reconcileFloor = 3
+)
+
+// maxReconcileDeletions is the default limit of the deletions of a
+// reconcile when the store holds stored users.
+func maxReconcileDeletions(stored int) int {
+	return max(stored*reconcileShare/100, reconcileFloor)
 }
 
 // WithBackfillClock sets the clock that dates the deletions of
@@ -335,11 +435,17 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // endpoint first, so that no change falls between the two.
 //
 // It lists the users oldest first (GET /v1/users?order_by=+created_at),
-// so that users created meanwhile come at the end rather than shifting
-// the pages, and upserts each one through store, whose rules keep a
-// version written by a webhook during the backfill when it is newer, and
-// a deleted user deleted. It stops after a page shorter than the page size
-// ([WithPageSize]).
+// so that users created meanwhile come at the end, and upserts each one
+// through store, whose rules keep a version written by a webhook during
+// the backfill when it is newer, and a deleted user deleted. It stops
+// after a page shorter than the page size ([WithPageSize]).
+//
+// It pages by creation time rather than by offset, so that users deleted
+// during the listing cannot shift a user past a page boundary unseen: each
+// page after the first asks for the users created since the last one
+// listed (created_at_after), and a user listed twice is written once. Only
+// when more users than a page holds were created in the same millisecond
+// does it page by offset within that millisecond.
 //
 // A 429 answer is retried after the wait its Retry-After header asks for
 // (10 seconds when it has none, at most a minute), up to 30 times in a
@@ -360,7 +466,7 @@ func Backfill(ctx context.Context, api *BackendAPI, store UserStore, opts ...Bac
 	if store == nil {
 		return report, errors.New("clerkhook: Backfill: nil UserStore")
 	}
-	c := backfillConfig{pageSize: MaxBackfillPageSize, now: time.Now, sleep: sleepContext}
+	c := backfillConfig{pageSize: MaxBackfillPageSize, maxDeletions: -1, now: time.Now, sleep: sleepContext}
 	for _, o := range opts {
 		if o == nil {
 			return report, errors.New("clerkhook: nil BackfillOption")
@@ -377,6 +483,11 @@ func Backfill(ctx context.Context, api *BackendAPI, store UserStore, opts ...Bac
 			return report, fmt.Errorf("clerkhook: Backfill: WithReconcile needs a store that implements UserLister, and %T does not", store)
 		}
 		b.seen = make(map[string]struct{})
+	}
+	if c.instanceID != "" {
+		if err := b.checkInstance(ctx); err != nil {
+			return report, err
+		}
 	}
 	if err := b.list(ctx); err != nil {
 		return report, err
@@ -404,26 +515,29 @@ type backfiller struct {
 
 // list pages through the users and writes them.
 func (b *backfiller) list(ctx context.Context) error {
-	for offset := 0; ; {
+	var cur listCursor
+	for {
+		page := b.report.Pages + 1
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("clerkhook: backfill stopped at offset %d: %w", offset, err)
+			return fmt.Errorf("clerkhook: backfill stopped before page %d: %w", page, err)
 		}
-		query := url.Values{
-			"limit":    {strconv.Itoa(b.c.pageSize)},
-			"offset":   {strconv.Itoa(offset)},
-			"order_by": {"+created_at"},
-		}
-		body, err := b.get(ctx, "/v1/users?"+query.Encode())
+		body, err := b.get(ctx, "/v1/users?"+cur.query(b.c.pageSize).Encode())
 		if err != nil {
-			return fmt.Errorf("clerkhook: backfill: listing users at offset %d: %w", offset, err)
+			return fmt.Errorf("clerkhook: backfill: listing page %d of the users: %w", page, err)
 		}
 		users, err := decodeUserList(body)
 		if err != nil {
-			return fmt.Errorf("clerkhook: backfill: the user list at offset %d is not a JSON array of users: %s", offset, jsonErrorText(err))
+			return fmt.Errorf("clerkhook: backfill: page %d of the users is not a JSON array of users: %s", page, jsonErrorText(err))
 		}
 		for i, u := range users {
 			if u == nil || u.ID == "" {
-				return fmt.Errorf("clerkhook: backfill: user %d of the list at offset %d has no id", i, offset)
+				return fmt.Errorf("clerkhook: backfill: user %d of page %d has no id", i, page)
+			}
+			switch fresh, err := cur.add(u); {
+			case err != nil:
+				return fmt.Errorf("clerkhook: backfill: page %d: %w", page, err)
+			case !fresh:
+				continue
 			}
 			if b.seen != nil {
 				b.seen[u.ID] = struct{}{}
@@ -439,7 +553,7 @@ func (b *backfiller) list(ctx context.Context) error {
 		if len(users) < b.c.pageSize {
 			return nil
 		}
-		offset += len(users)
+		cur.next(len(users))
 	}
 }
 
@@ -451,6 +565,9 @@ func (b *backfiller) write(ctx context.Context, u *User) error {
 		return fmt.Errorf("clerkhook: backfill stopped before user %s: %w", u.ID, err)
 	}
 	b.report.Seen++
+	if b.c.dryRun {
+		return nil
+	}
 	switch err := b.store.UpsertUser(ctx, u); {
 	case err == nil:
 		b.report.Written++
@@ -463,16 +580,41 @@ func (b *backfiller) write(ctx context.Context, u *User) error {
 }
 
 // reconcile deletes the stored users that the listing did not return and
-// that the Backend API does not know.
+// that the Backend API does not know, unless their number looks like a
+// mistake (see WithReconcile).
 func (b *backfiller) reconcile(ctx context.Context, lister UserLister) error {
 	ids, err := lister.UserIDs(ctx)
 	if err != nil {
 		return fmt.Errorf("clerkhook: backfill: listing the stored users: %w", err)
 	}
+	var missing []string
 	for _, id := range ids {
-		if _, ok := b.seen[id]; ok {
-			continue
+		if _, ok := b.seen[id]; !ok {
+			missing = append(missing, id)
 		}
+	}
+	b.report.Missing = len(missing)
+	if len(missing) == 0 {
+		return nil
+	}
+	if len(b.seen) == 0 {
+		return fmt.Errorf("%w while the store holds %d; reconcile deletes nothing after an empty listing: "+
+			"check that the secret key is the instance's the store was filled from, and Clerk's status",
+			ErrEmptyListing, len(ids))
+	}
+	limit, limitText := b.c.maxDeletions, "WithMaxReconcileDeletions allows"
+	if limit < 0 {
+		limit = maxReconcileDeletions(len(ids))
+		limitText = fmt.Sprintf("it deletes by default (%d%% of the stored users, at least %d)", reconcileShare, reconcileFloor)
+	}
+	if len(missing) > limit {
+		return fmt.Errorf("%w: %d of the %d stored users are missing from the listing, more than the %d %s; nothing was deleted. "+
+			"Check that the secret key is the instance's the store was filled from; if the deletions are right, "+
+			"allow them with WithMaxReconcileDeletions(%d), after a look with WithDryRun",
+			ErrTooManyDeletions, len(missing), len(ids), limit, limitText, len(missing))
+	}
+	var gone []string
+	for _, id := range missing {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("clerkhook: backfill stopped while reconciling: %w", err)
 		}
@@ -480,10 +622,7 @@ func (b *backfiller) reconcile(ctx context.Context, lister UserLister) error {
 		var apiErr *BackendAPIError
 		switch {
 		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
-			if err := b.store.DeleteUser(ctx, id, b.c.now()); err != nil {
-				return fmt.Errorf("clerkhook: backfill: deleting user %s: %w", id, err)
-			}
-			b.report.Deleted++
+			gone = append(gone, id)
 		case err != nil:
 			return fmt.Errorf("clerkhook: backfill: checking user %s: %w", id, err)
 		default:
@@ -495,6 +634,39 @@ func (b *backfiller) reconcile(ctx context.Context, lister UserLister) error {
 				return err
 			}
 		}
+	}
+	if b.c.dryRun {
+		b.report.WouldDelete = gone
+		return nil
+	}
+	for _, id := range gone {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("clerkhook: backfill stopped while reconciling: %w", err)
+		}
+		if err := b.store.DeleteUser(ctx, id, b.c.now()); err != nil {
+			return fmt.Errorf("clerkhook: backfill: deleting user %s: %w", id, err)
+		}
+		b.report.Deleted++
+	}
+	return nil
+}
+
+// checkInstance fails unless the secret key belongs to the instance of
+// WithInstanceID.
+func (b *backfiller) checkInstance(ctx context.Context) error {
+	body, err := b.get(ctx, "/v1/instance")
+	if err != nil {
+		return fmt.Errorf("clerkhook: backfill: reading the secret key's instance: %w", err)
+	}
+	var instance struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &instance); err != nil || instance.ID == "" {
+		return errors.New("clerkhook: backfill: the Backend API's answer for the instance has no id")
+	}
+	if instance.ID != b.c.instanceID {
+		return fmt.Errorf("%w: it belongs to instance %s, not %s; nothing was listed or written",
+			ErrWrongInstance, instance.ID, b.c.instanceID)
 	}
 	return nil
 }

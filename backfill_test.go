@@ -67,9 +67,10 @@ type cannedAnswer struct {
 	hangUp bool
 }
 
-// fakeClerkAPI serves GET /v1/users and GET /v1/users/{id} as Clerk's
-// Backend API does: a bare JSON array of users, oldest first, paged by
-// limit and offset.
+// fakeClerkAPI serves GET /v1/users, GET /v1/users/{id} and GET
+// /v1/instance as Clerk's Backend API does: the list is a bare JSON array
+// of users, oldest first, filtered by created_at_after and paged by limit
+// and offset.
 type fakeClerkAPI struct {
 	t   *testing.T
 	url string
@@ -84,12 +85,19 @@ type fakeClerkAPI struct {
 	script []cannedAnswer
 	// requests are the request URIs received, in order.
 	requests []string
-	// beforeList runs before a list request at offset is answered.
-	beforeList func(offset int)
+	// beforeList runs before the nth list request (from 0) is answered.
+	beforeList func(n int)
+	lists      int
+	// afterIncludes makes created_at_after include the millisecond it
+	// names, the other reading of Clerk's documentation; ignoreAfter
+	// makes the list ignore it.
+	afterIncludes, ignoreAfter bool
+	// instanceID is the id GET /v1/instance answers.
+	instanceID string
 }
 
 func newFakeClerkAPI(t *testing.T, users []clerkUser) (*fakeClerkAPI, *clerkhook.BackendAPI) {
-	f := &fakeClerkAPI{t: t, listed: users}
+	f := &fakeClerkAPI{t: t, listed: users, instanceID: "ins_2bfInventedProd"}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
@@ -130,6 +138,9 @@ func (f *fakeClerkAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clerkError(w, http.StatusUnauthorized, "authentication_invalid")
 	case r.URL.Path == "/v1/users":
 		f.list(w, r.URL.Query())
+	case r.URL.Path == "/v1/instance":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"object":"instance","id":%q,"environment_type":"production"}`, f.instanceID)
 	case strings.HasPrefix(r.URL.Path, "/v1/users/"):
 		f.user(w, strings.TrimPrefix(r.URL.Path, "/v1/users/"))
 	default:
@@ -148,11 +159,29 @@ func (f *fakeClerkAPI) list(w http.ResponseWriter, q url.Values) {
 		clerkError(w, http.StatusUnprocessableEntity, "form_param_value_invalid")
 		return
 	}
-	if f.beforeList != nil {
-		f.beforeList(offset)
+	after, hasAfter := int64(0), q.Has("created_at_after")
+	if hasAfter {
+		if after, err = strconv.ParseInt(q.Get("created_at_after"), 10, 64); err != nil {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_value_invalid")
+			return
+		}
 	}
 	f.mu.Lock()
-	page := f.listed[min(offset, len(f.listed)):min(offset+limit, len(f.listed))]
+	n := f.lists
+	f.lists++
+	f.mu.Unlock()
+	if f.beforeList != nil {
+		f.beforeList(n)
+	}
+	f.mu.Lock()
+	var window []clerkUser
+	for _, u := range f.listed {
+		created := int64(u.user.CreatedAt)
+		if !hasAfter || f.ignoreAfter || created > after || f.afterIncludes && created == after {
+			window = append(window, u)
+		}
+	}
+	page := window[min(offset, len(window)):min(offset+limit, len(window))]
 	raws := make([]json.RawMessage, len(page))
 	for i, u := range page {
 		raws[i] = u.raw
@@ -214,8 +243,13 @@ func backfillOptions(s *sleepRecorder, more ...clerkhook.BackfillOption) []clerk
 	}, more...)
 }
 
-func listURI(limit, offset int) string {
-	return fmt.Sprintf("/v1/users?limit=%d&offset=%d&order_by=%%2Bcreated_at", limit, offset)
+// listURI is the request for a page of limit users from offset among
+// those created since the user last, nil for the first page.
+func listURI(limit int, last *clerkUser, offset int) string {
+	if last == nil {
+		return fmt.Sprintf("/v1/users?limit=%d&offset=0&order_by=%%2Bcreated_at", limit)
+	}
+	return fmt.Sprintf("/v1/users?created_at_after=%d&limit=%d&offset=%d&order_by=%%2Bcreated_at", last.user.CreatedAt-1, limit, offset)
 }
 
 // assertStoreHolds checks that store holds each user as Clerk has it.
@@ -232,17 +266,26 @@ func assertStoreHolds(t *testing.T, store clerkhook.UserReader, users []clerkUse
 }
 
 func TestBackfillPagesThroughEveryUser(t *testing.T) {
+	// page is a request after the first: for users created since the
+	// user of index last, from offset.
+	type page struct{ last, offset int }
 	tests := []struct {
 		name     string
 		users    int
 		pageSize int // 0 for the default
-		offsets  []int
+		// pages are the requests after the first. Each starts from the
+		// last user listed, and so lists it again.
+		pages []page
+		// seen is the count of users listed after each page.
+		seen []int
 	}{
-		{"1234 users in pages of 500", 1234, 0, []int{0, 500, 1000}},
-		{"a last page that is empty", 6, 3, []int{0, 3, 6}},
-		{"small pages", 7, 3, []int{0, 3, 6}},
-		{"pages of one", 2, 1, []int{0, 1, 2}},
-		{"no users", 0, 0, []int{0}},
+		{"1234 users in pages of 500", 1234, 0, []page{{499, 0}, {998, 0}}, []int{500, 999, 1234}},
+		{"a multiple of the page size", 6, 3, []page{{2, 0}, {4, 0}}, []int{3, 5, 6}},
+		{"small pages", 7, 3, []page{{2, 0}, {4, 0}, {6, 0}}, []int{3, 5, 7, 7}},
+		// A page of one user created in the millisecond the request
+		// starts from does not get past it: the next one pages on.
+		{"pages of one", 2, 1, []page{{0, 0}, {0, 1}, {1, 0}, {1, 1}}, []int{1, 1, 2, 2, 2}},
+		{"no users", 0, 0, nil, []int{0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,17 +304,16 @@ func TestBackfillPagesThroughEveryUser(t *testing.T) {
 			report, err := clerkhook.Backfill(context.Background(), backend, store, opts...)
 
 			require.NoError(t, err)
-			want := clerkhook.BackfillReport{Pages: len(tt.offsets), Seen: tt.users, Written: tt.users}
+			want := clerkhook.BackfillReport{Pages: len(tt.seen), Seen: tt.users, Written: tt.users}
 			assert.Equal(t, want, report)
-			var wantURIs []string
-			for _, off := range tt.offsets {
-				wantURIs = append(wantURIs, listURI(limit, off))
+			wantURIs := []string{listURI(limit, nil, 0)}
+			for _, p := range tt.pages {
+				wantURIs = append(wantURIs, listURI(limit, &users[p.last], p.offset))
 			}
 			assert.Equal(t, wantURIs, api.requestURIs())
-			require.Len(t, progress, len(tt.offsets), "one progress report per page")
+			require.Len(t, progress, len(tt.seen), "one progress report per page")
 			for i, p := range progress {
-				seen := min((i+1)*limit, tt.users)
-				assert.Equal(t, clerkhook.BackfillReport{Pages: i + 1, Seen: seen, Written: seen}, p, "after page %d", i+1)
+				assert.Equal(t, clerkhook.BackfillReport{Pages: i + 1, Seen: tt.seen[i], Written: tt.seen[i]}, p, "after page %d", i+1)
 			}
 			assertStoreHolds(t, store, users)
 			ids, err := store.UserIDs(context.Background())
@@ -385,7 +427,7 @@ func TestBackfillRefusesAnswersThatAreNotUserLists(t *testing.T) {
 	}{
 		{"a wrapped list", `{"data":[],"total_count":0}`, "not a JSON array of users"},
 		{"truncated JSON", `[{"id":"user_1"`, "not a JSON array of users"},
-		{"a user without an id", `[{"object":"user","first_name":"Ines"}]`, "user 0 of the list at offset 0 has no id"},
+		{"a user without an id", `[{"object":"user","first_name":"Ines"}]`, "user 0 of page 1 has no id"},
 		{"a null user", `[null]`, "has no id"},
 	}
 	for _, tt := range tests {
@@ -457,8 +499,8 @@ func TestBackfillKeepsNewerWebhookData(t *testing.T) {
 	require.NoError(t, err)
 	// The webhooks arrive while the backfill is listing the page that holds
 	// the older versions of both users.
-	api.beforeList = func(offset int) {
-		if offset != 3 {
+	api.beforeList = func(n int) {
+		if n != 1 {
 			return
 		}
 		for _, evt := range []*clerkhook.Event{newer, del} {
@@ -520,7 +562,7 @@ func TestBackfillStopsWhenCancelled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, clerkhook.BackfillReport{Pages: 1, Seen: 10, Written: 10}, report)
 	assert.Equal(t, []clerkhook.BackfillReport{report}, progress)
-	assert.Equal(t, []string{listURI(10, 0)}, api.requestURIs(), "no request after the cancellation")
+	assert.Equal(t, []string{listURI(10, nil, 0)}, api.requestURIs(), "no request after the cancellation")
 	assertStoreHolds(t, store, users[:10])
 	assertStoreHolds(t, store, gone) // a partial listing deletes nothing
 }
@@ -548,7 +590,7 @@ func TestBackfillStopsWhenCancelledDuringAWait(t *testing.T) {
 
 func TestBackfillReconcile(t *testing.T) {
 	users := newClerkUsers(t, 8)
-	gone := newClerkUsers(t, 3)   // deleted in Clerk; their deliveries were lost
+	gone := newClerkUsers(t, 2)   // deleted in Clerk; their deliveries were lost
 	missed := newClerkUsers(t, 1) // in Clerk, but the listing did not return it
 	deletedEarlier := newClerkUsers(t, 1)
 	api, backend := newFakeClerkAPI(t, users)
@@ -562,9 +604,9 @@ func TestBackfillReconcile(t *testing.T) {
 	report, err := clerkhook.Backfill(context.Background(), backend, store, opts...)
 
 	require.NoError(t, err)
-	assert.Equal(t, clerkhook.BackfillReport{Pages: 3, Seen: 9, Written: 9, Deleted: 3}, report)
-	require.Len(t, progress, 4, "one report per page and one after reconciling")
-	assert.Equal(t, report, progress[3])
+	assert.Equal(t, clerkhook.BackfillReport{Pages: 4, Seen: 9, Written: 9, Deleted: 2, Missing: 3}, report)
+	require.Len(t, progress, 5, "one report per page and one after reconciling")
+	assert.Equal(t, report, progress[4])
 	assertStoreHolds(t, store, users)
 	assertStoreHolds(t, store, missed)
 	for _, u := range gone {
@@ -605,7 +647,7 @@ func TestBackfillReconcileFailsWithoutDeleting(t *testing.T) {
 	var apiErr *clerkhook.BackendAPIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusForbidden, apiErr.StatusCode)
-	assert.Equal(t, clerkhook.BackfillReport{Pages: 1, Seen: 2, Written: 2}, report)
+	assert.Equal(t, clerkhook.BackfillReport{Pages: 1, Seen: 2, Written: 2, Missing: 2}, report)
 	assertStoreHolds(t, store, gone)
 }
 

@@ -395,7 +395,7 @@ func (h *Handler) plan(evt *Event, data any, w *work) (bool, error) {
 					return false, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
 				}
 				if evt.Type == EventOrganizationMembershipDeleted {
-					w.write, w.deletedAt = deleteMembership, h.eventTime(evt)
+					w.write, w.deletedAt = deleteMembership, membershipDeletedAt(evt, w.membership)
 				}
 			}
 		}
@@ -443,6 +443,20 @@ func (h *Handler) eventTime(evt *Event) time.Time {
 		return t
 	}
 	return h.now()
+}
+
+// membershipDeletedAt dates the deletion of m: when the envelope has no
+// timestamp, by m's own updated_at, the version that was deleted, and never
+// by the receiver's clock. A retry dated by the clock of its attempt could
+// come after the user was invited again, and delete the new membership; the
+// deleted version's updated_at is older than any version of a later
+// membership, so the deletion ends the membership it was about and never
+// a newer one.
+func membershipDeletedAt(evt *Event, m *OrganizationMembership) time.Time {
+	if t := evt.Time(); !t.IsZero() {
+		return t
+	}
+	return m.UpdatedAt.Time()
 }
 
 // process runs the work of a delivery under the Handler's deadline and

@@ -225,16 +225,27 @@ const (
 type MemoryStoreOption func(*MemoryStore)
 
 // WithDeliveryRetention sets how long a MemoryStore remembers a processed
-// delivery. The default is [DefaultDeliveryRetention].
+// delivery. The default is [DefaultDeliveryRetention], which a
+// non-positive d keeps, for the reason [WithMaxDeliveries] gives.
 func WithDeliveryRetention(d time.Duration) MemoryStoreOption {
-	return func(s *MemoryStore) { s.retention = d }
+	return func(s *MemoryStore) {
+		if d > 0 {
+			s.retention = d
+		}
+	}
 }
 
 // WithMaxDeliveries bounds the number of processed deliveries a MemoryStore
 // remembers; past it, the oldest are forgotten before their retention ends.
-// The default is [DefaultMaxDeliveries].
+// The default is [DefaultMaxDeliveries], which a non-positive n keeps: a
+// ledger that remembered nothing would switch deduplication off without a
+// word.
 func WithMaxDeliveries(n int) MemoryStoreOption {
-	return func(s *MemoryStore) { s.maxDeliveries = n }
+	return func(s *MemoryStore) {
+		if n > 0 {
+			s.maxDeliveries = n
+		}
+	}
 }
 
 // WithStoreClock sets the clock a MemoryStore dates deliveries with. It is

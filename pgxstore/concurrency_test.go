@@ -37,13 +37,15 @@ func run(t *testing.T, n int, fn func(i int) error) {
 	}
 }
 
-func TestConcurrentUserWriters(t *testing.T) {
+func TestConcurrentUserWriters(t *testing.T) { forEachIsolationLevel(t, concurrentUserWriters) }
+
+func concurrentUserWriters(t *testing.T, level string) {
 	const (
 		writers  = 16
 		users    = 6
 		versions = 30
 	)
-	f := newFixture(t) // a pool of 8 connections
+	f := newFixtureOn(t, connectAt(t, level, 8))
 	ctx := context.Background()
 	run(t, writers, func(w int) error {
 		// Each writer sends every version of every user in its own
@@ -81,10 +83,16 @@ func TestConcurrentUserWriters(t *testing.T) {
 }
 
 // TestConcurrentMembershipsAndDeletes checks that a membership written
-// while its user or organization is deleted does not outlive them.
+// while its user or organization is deleted does not outlive them, and
+// that no caller sees a serialization failure, whatever isolation level
+// the connections default to.
 func TestConcurrentMembershipsAndDeletes(t *testing.T) {
+	forEachIsolationLevel(t, concurrentMembershipsAndDeletes)
+}
+
+func concurrentMembershipsAndDeletes(t *testing.T, level string) {
 	const pairs = 40
-	f := newFixture(t)
+	f := newFixtureOn(t, connectAt(t, level, 8))
 	ctx := context.Background()
 	run(t, 3*pairs, func(i int) error {
 		p := i / 3

@@ -10,9 +10,13 @@ import (
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
+// TestConformance runs the suite on a store whose connections default to
+// each isolation level.
 func TestConformance(t *testing.T) {
-	f := newFixture(t)
-	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
+	forEachIsolationLevel(t, func(t *testing.T, level string) {
+		f := newFixtureOn(t, connectAt(t, level, 8))
+		clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
+	})
 }
 
 // lapsingStore lets the suite lapse a claim by aging it in the ledger, as

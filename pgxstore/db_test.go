@@ -2,6 +2,7 @@ package pgxstore_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,30 @@ func newFixtureOn(tb testing.TB, pool *pgxpool.Pool, opts ...pgxstore.Option) *f
 	store := pgxstore.New(pool, append([]pgxstore.Option{pgxstore.WithSchema(schema)}, opts...)...)
 	require.NoError(tb, store.Migrate(context.Background()))
 	return &fixture{store: store, pool: pool, schema: schema}
+}
+
+// isolationLevels are the values of default_transaction_isolation the
+// store must work under: PostgreSQL's default, and the two that some teams
+// set on their database or role.
+var isolationLevels = []string{"read committed", "repeatable read", "serializable"}
+
+// connectAt connects with maxConns connections whose transactions default
+// to the isolation level, as on a database or role with that setting. It
+// sets it per connection, never on the server, which other tests share.
+func connectAt(tb testing.TB, level string, maxConns int32) *pgxpool.Pool {
+	tb.Helper()
+	return pgtest.Connect(tb, func(c *pgxpool.Config) {
+		c.MaxConns = maxConns
+		c.ConnConfig.RuntimeParams["default_transaction_isolation"] = level
+	})
+}
+
+// forEachIsolationLevel runs test as a subtest for each of isolationLevels.
+func forEachIsolationLevel(t *testing.T, test func(t *testing.T, level string)) {
+	t.Helper()
+	for _, level := range isolationLevels {
+		t.Run(strings.ReplaceAll(level, " ", "_"), func(t *testing.T) { test(t, level) })
+	}
 }
 
 // table returns the quoted name of one of the fixture's tables.

@@ -26,7 +26,7 @@ const maxClaimAttempts = 3
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
 	token := rand.Text()
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
-		tag, err := s.pool.Exec(ctx, s.q.claimDelivery, deliveryID, eventType, token)
+		tag, err := s.exec(ctx, s.q.claimDelivery, deliveryID, eventType, token)
 		return tag.RowsAffected() == 1, err
 	})
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // its claim, lapsed or not. For any other token it changes nothing and
 // returns an error matching [clerkhook.ErrClaimLost].
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
-	tag, err := s.pool.Exec(ctx, s.q.completeDelivery, deliveryID, token)
+	tag, err := s.exec(ctx, s.q.completeDelivery, deliveryID, token)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = clerkhook.ErrClaimLost
 	}
@@ -55,7 +55,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) 
 // or a processed delivery, it changes nothing and returns an error
 // matching [clerkhook.ErrClaimLost].
 func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) error {
-	tag, err := s.pool.Exec(ctx, s.q.releaseDelivery, deliveryID, token)
+	tag, err := s.exec(ctx, s.q.releaseDelivery, deliveryID, token)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = clerkhook.ErrClaimLost
 	}
@@ -108,7 +108,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 		b.Queue(s.q.lockUser, userID)
 		b.Queue(s.q.deleteUserDelivery, deliveryID, eventType, userID, deletedAt.UTC()).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
-		err := s.pool.SendBatch(ctx, b).Close()
+		err := s.send(ctx, b)
 		return claimed, err
 	})
 	if err != nil {
@@ -126,7 +126,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // database's clock. Run it periodically, for example hourly from one
 // replica; it is safe from several.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, s.q.pruneDeliveries, olderThan.Microseconds())
+	tag, err := s.exec(ctx, s.q.pruneDeliveries, olderThan.Microseconds())
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}

@@ -72,6 +72,18 @@
 // what keeps a membership written concurrently with the deletion of its
 // user from surviving it. Migrate takes the lock 0x636b7503.
 //
+// # Isolation levels
+//
+// The store works whatever default_transaction_isolation the database or
+// the role sets. Each write states READ COMMITTED (it sends BEGIN
+// ISOLATION LEVEL READ COMMITTED and COMMIT in the same round trip as its
+// statements), and so does Migrate: the statement after an advisory lock
+// must see what the holder of the lock committed, which a REPEATABLE READ
+// or SERIALIZABLE snapshot, taken before the lock was granted, does not;
+// and at those levels a guarded upsert that meets a row changed
+// concurrently fails with a serialization error instead of applying its
+// guard to the new row. Reads are single statements, correct at any level.
+//
 // # Migrations and schemas
 //
 // [Store.Migrate] creates the tables, or upgrades them, and may run at

@@ -177,7 +177,9 @@ func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 	if len(batch) == 1 {
 		w := batch[0]
 		args := append([]any{w.deliveryID, w.eventType}, w.user.args()...)
-		return s.pool.QueryRow(ctx, s.q.upsertUserDelivery, args...).Scan(&w.claimed, &w.written)
+		b := &pgx.Batch{}
+		b.Queue(s.q.upsertUserDelivery, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&w.claimed, &w.written) })
+		return s.send(ctx, b)
 	}
 	var users userArrays
 	deliveryIDs, types := make([]string, len(batch)), make([]string, len(batch))
@@ -186,20 +188,20 @@ func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 		users.add(&w.user)
 	}
 	args := append([]any{deliveryIDs, types}, users.args()...)
-	rows, err := s.pool.Query(ctx, s.q.upsertUsersDelivery, args...)
-	if err != nil {
-		return err
-	}
 	var n int
 	var claimed, written bool
-	_, err = pgx.ForEachRow(rows, []any{&n, &claimed, &written}, func() error {
-		if n < 1 || n > len(batch) {
-			return fmt.Errorf("row of delivery %d of a batch of %d", n, len(batch))
-		}
-		batch[n-1].claimed, batch[n-1].written = claimed, written
-		return nil
+	b := &pgx.Batch{}
+	b.Queue(s.q.upsertUsersDelivery, args...).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&n, &claimed, &written}, func() error {
+			if n < 1 || n > len(batch) {
+				return fmt.Errorf("row of delivery %d of a batch of %d", n, len(batch))
+			}
+			batch[n-1].claimed, batch[n-1].written = claimed, written
+			return nil
+		})
+		return err
 	})
-	return err
+	return s.send(ctx, b)
 }
 
 // batchContext returns the context of a batch's statement. A write alone

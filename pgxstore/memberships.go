@@ -29,7 +29,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 		stored = tag.RowsAffected()
 		return nil
 	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.send(ctx, b); err != nil {
 		return errorf("upsert membership", err)
 	}
 	if stored == 0 {
@@ -43,7 +43,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 // stored version changes nothing, since the user has been invited again
 // since, and returns an error matching [clerkhook.ErrStale].
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
-	tag, err := s.pool.Exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC())
+	tag, err := s.exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC())
 	if err == nil && tag.RowsAffected() == 0 {
 		err = clerkhook.ErrStale
 	}

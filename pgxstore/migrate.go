@@ -81,7 +81,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return errorf("migrate", err)
 	}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.migrate(ctx, tx, ms) }); err != nil {
+	// READ COMMITTED whatever the server's default: after the advisory
+	// lock, the checks must see the schema and the versions that the
+	// replica which held it committed, not a snapshot taken before.
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return s.migrate(ctx, tx, ms)
+	})
+	if err != nil {
 		return errorf("migrate", err)
 	}
 	return nil

@@ -16,13 +16,22 @@ import (
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
-func TestMigrateConcurrently(t *testing.T) {
-	const replicas = 8
-	pool := pgtest.Connect(t, func(c *pgxpool.Config) { c.MaxConns = replicas })
+// TestMigrateConcurrently starts four replicas at once on a fresh schema,
+// each with its own pool and Store, as a deployment does, whatever
+// isolation level their connections default to.
+func TestMigrateConcurrently(t *testing.T) { forEachIsolationLevel(t, migrateConcurrently) }
+
+func migrateConcurrently(t *testing.T, level string) {
+	const replicas = 4
+	pools := make([]*pgxpool.Pool, replicas)
+	for i := range pools {
+		pools[i] = connectAt(t, level, 1)
+	}
+	pool := pools[0]
 	schema := pgtest.FreshSchema(t, pool)
 	ctx := context.Background()
-	run(t, replicas, func(int) error {
-		return pgxstore.New(pool, pgxstore.WithSchema(schema)).Migrate(ctx)
+	run(t, replicas, func(i int) error {
+		return pgxstore.New(pools[i], pgxstore.WithSchema(schema)).Migrate(ctx)
 	})
 
 	files, err := fs.Glob(pgxstore.Migrations(), "*.sql")

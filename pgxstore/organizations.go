@@ -18,7 +18,7 @@ func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organizatio
 	if err != nil {
 		return errorf("upsert organization", err)
 	}
-	tag, err := s.pool.Exec(ctx, s.q.upsertOrganization,
+	tag, err := s.exec(ctx, s.q.upsertOrganization,
 		o.ID, o.Name, o.Slug, o.ImageURL, timestamp(o.CreatedAt), timestamp(o.UpdatedAt), data)
 	if err != nil {
 		return errorf("upsert organization", err)
@@ -36,7 +36,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt tim
 	b := &pgx.Batch{}
 	b.Queue(s.q.lockOrganization, id)
 	b.Queue(s.q.deleteOrganization, id, deletedAt.UTC())
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.send(ctx, b); err != nil {
 		return errorf("delete organization", err)
 	}
 	return nil

@@ -36,10 +36,11 @@ const (
 // ledger in PostgreSQL. Create it with [New] and create its tables with
 // [Store.Migrate] or with the SQL of [Migrations].
 //
-// Every write is a single statement (or a single pipelined batch, which
-// PostgreSQL runs as one implicit transaction), guarded in SQL, so any
-// number of Stores on any number of replicas may write to the same tables
-// concurrently. A Store is safe for concurrent use, and needs no closing:
+// Every write is a single statement, or a short batch of them, guarded in
+// SQL and run in one round trip as a transaction at READ COMMITTED,
+// whatever default_transaction_isolation the database or the role sets, so
+// any number of Stores on any number of replicas may write to the same
+// tables concurrently. A Store is safe for concurrent use, and needs no closing:
 // the goroutine that writes the deliveries of concurrent
 // [Store.UpsertUserDelivery] calls together ends when they do.
 type Store struct {

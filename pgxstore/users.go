@@ -21,7 +21,7 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	if err != nil {
 		return errorf("upsert user", err)
 	}
-	tag, err := s.pool.Exec(ctx, s.q.upsertUser, r.args()...)
+	tag, err := s.exec(ctx, s.q.upsertUser, r.args()...)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
@@ -38,7 +38,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) 
 	b := &pgx.Batch{}
 	b.Queue(s.q.lockUser, id)
 	b.Queue(s.q.deleteUser, id, deletedAt.UTC())
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.send(ctx, b); err != nil {
 		return errorf("delete user", err)
 	}
 	return nil

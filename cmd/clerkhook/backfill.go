@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/pgxstore"
@@ -12,7 +13,7 @@ import (
 
 // runBackfill copies Clerk's users into PostgreSQL.
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := newFlags("backfill", "-database-url URL [-api-key sk_…] [-reconcile] [-page-size N] [-base-url URL]",
+	f := newFlags("backfill", "-database-url URL [-api-key sk_…] [-instance ins_…] [-reconcile [-max-deletions N]] [-dry-run] [-page-size N] [-base-url URL]",
 		`Backfill copies the users Clerk already has into the PostgreSQL database
 that "clerkhook serve" or a service with package pgxstore keeps them in:
 webhooks only tell of changes made after the endpoint was created. Start the
@@ -26,12 +27,22 @@ Clerk Dashboard (Configure → API keys); prefer CLERK_SECRET_KEY to -api-key,
 which other users of the machine can see in the process list.
 
 With -reconcile, after a complete listing it deletes the stored users that
-Clerk no longer has, asking Clerk about each one before deleting it.`)
+Clerk no longer has, asking Clerk about each one before deleting it. A
+deletion is final, so it deletes nothing after an empty listing, nor when
+more than 5% of the stored users (at least 3) are missing from it, as with
+the key of another instance: it says how many, and -max-deletions N allows
+them. -dry-run lists and compares but writes nothing, and prints the ids of
+the users -reconcile would delete. -instance checks first that the key is
+the instance's whose webhooks fill the database (its id is the instance_id
+of every delivery, and in the Clerk Dashboard).`)
 	databaseFlag := f.String("database-url", "", "the PostgreSQL database (default $DATABASE_URL)")
 	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
 	keyFlag := f.String("api-key", "", "the instance's secret key, sk_live_… or sk_test_… (default $CLERK_SECRET_KEY)")
 	baseURL := f.String("base-url", clerkhook.DefaultBackendAPIURL, "the Backend API's base URL")
 	reconcile := f.Bool("reconcile", false, "delete the stored users Clerk no longer has, after a complete listing")
+	maxDeletions := f.Int("max-deletions", -1, "with -reconcile, the most users it may delete (default 5% of the stored users, at least 3)")
+	dryRun := f.Bool("dry-run", false, "list and compare, but write and delete nothing; print the users -reconcile would delete")
+	instance := f.String("instance", "", "the instance id, ins_…, that the secret key must belong to")
 	pageSize := f.Int("page-size", clerkhook.MaxBackfillPageSize, "users per request, from 1 to 500")
 	if code, ok := f.parse(args, stdout, stderr); !ok {
 		return code
@@ -63,6 +74,21 @@ Clerk no longer has, asking Clerk about each one before deleting it.`)
 	if *reconcile {
 		opts = append(opts, clerkhook.WithReconcile())
 	}
+	if *maxDeletions != -1 {
+		if !*reconcile || *maxDeletions < 0 {
+			return usageError(stderr, f, "-max-deletions %d: want 0 or more, with -reconcile", *maxDeletions)
+		}
+		opts = append(opts, clerkhook.WithMaxReconcileDeletions(*maxDeletions))
+	}
+	if *dryRun {
+		opts = append(opts, clerkhook.WithDryRun())
+	}
+	if *instance != "" {
+		if !strings.HasPrefix(*instance, "ins_") {
+			return usageError(stderr, f, "-instance: want an instance id, ins_…")
+		}
+		opts = append(opts, clerkhook.WithInstanceID(*instance))
+	}
 
 	store, pool, err := openPostgres(ctx, databaseURL, *schema)
 	if err != nil {
@@ -72,9 +98,21 @@ Clerk no longer has, asking Clerk about each one before deleting it.`)
 	report, err := clerkhook.Backfill(ctx, api, store, opts...)
 	fmt.Fprintf(stdout, "pages:   %d\nseen:    %d\nwritten: %d\nstale:   %d\ndeleted: %d\n",
 		report.Pages, report.Seen, report.Written, report.Stale, report.Deleted)
+	if *reconcile {
+		fmt.Fprintf(stdout, "missing: %d\n", report.Missing)
+	}
+	if *reconcile && *dryRun && err == nil {
+		// Clerk's ids say nothing about the person: they may be printed.
+		fmt.Fprintf(stdout, "would delete: %d\n", len(report.WouldDelete))
+		for _, id := range report.WouldDelete {
+			fmt.Fprintf(stdout, "  %s\n", id)
+		}
+	}
 	switch {
 	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return fail(stderr, f, "interrupted; what was written stays, and running backfill again is harmless")
+	case errors.Is(err, clerkhook.ErrTooManyDeletions):
+		return fail(stderr, f, "%v\nWith this command: -max-deletions %d allows them; add -dry-run to list them first.", err, report.Missing)
 	case err != nil:
 		return fail(stderr, f, "%v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,17 +26,19 @@ import (
 const clerkKey = "sk_test_cLi4Wq8ZbN2rT6yHk9PxVd3GmJ5sEa7U"
 
 // fakeClerk serves GET /v1/users as Clerk's Backend API does, a bare JSON
-// array of users oldest first, and GET /v1/users/{id}.
+// array of users oldest first, created after created_at_after; GET
+// /v1/users/{id}; and GET /v1/instance.
 type fakeClerk struct {
 	t     *testing.T
 	url   string
 	users []*clerkhook.User
 	raws  []json.RawMessage
-	// onList runs before a list request at offset is answered.
-	onList func(offset int)
+	// onList runs before the nth list request (from 0) is answered.
+	onList func(n int)
 
 	mu       sync.Mutex
 	requests int
+	lists    int
 }
 
 // newFakeClerk serves n realistic users, created a millisecond apart.
@@ -71,6 +74,10 @@ func (f *fakeClerk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"errors":[{"message":"Unauthorized","long_message":"The provided secret key is invalid","code":"authentication_invalid"}],"clerk_trace_id":"trace_cli"}`)
 		return
 	}
+	if r.URL.Path == "/v1/instance" {
+		io.WriteString(w, `{"object":"instance","id":"ins_2cliInventedProd","environment_type":"production"}`)
+		return
+	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/users/"); ok {
 		for i, u := range f.users {
 			if u.ID == id {
@@ -90,10 +97,28 @@ func (f *fakeClerk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"errors":[{"message":"bad request","long_message":"bad request","code":"form_param_value_invalid"}]}`)
 		return
 	}
-	if f.onList != nil {
-		f.onList(offset)
+	after, errAfter := int64(0), error(nil)
+	if q.Has("created_at_after") {
+		after, errAfter = strconv.ParseInt(q.Get("created_at_after"), 10, 64)
 	}
-	page := f.raws[min(offset, len(f.raws)):min(offset+limit, len(f.raws))]
+	if errAfter != nil {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return
+	}
+	f.mu.Lock()
+	n := f.lists
+	f.lists++
+	f.mu.Unlock()
+	if f.onList != nil {
+		f.onList(n)
+	}
+	var window []json.RawMessage
+	for i, u := range f.users {
+		if int64(u.CreatedAt) > after {
+			window = append(window, f.raws[i])
+		}
+	}
+	page := window[min(offset, len(window)):min(offset+limit, len(window))]
 	assert.NoError(f.t, json.NewEncoder(w).Encode(page))
 }
 
@@ -119,8 +144,8 @@ func TestBackfillWithPostgreSQL(t *testing.T) {
 		u.FirstName = &name
 	})
 	require.NoError(t, err)
-	clerk.onList = func(offset int) {
-		if offset == 5 {
+	clerk.onList = func(n int) {
+		if n == 1 {
 			rec := httptest.NewRecorder()
 			webhook.ServeHTTP(rec, clerkhooktest.NewEventRequest(t, secret, newer))
 			assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
@@ -133,7 +158,7 @@ func TestBackfillWithPostgreSQL(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "pages:   3\nseen:    12\nwritten: 11\nstale:   1\ndeleted: 0\n", stdout)
 	assert.Equal(t, "page 1: 5 users seen, 5 written, 0 stale, 0 deleted\n"+
-		"page 2: 10 users seen, 9 written, 1 stale, 0 deleted\n"+
+		"page 2: 9 users seen, 8 written, 1 stale, 0 deleted\n"+
 		"page 3: 12 users seen, 11 written, 1 stale, 0 deleted\n", stderr)
 	for _, want := range clerk.users {
 		got, err := store.User(ctx, want.ID)
@@ -171,7 +196,7 @@ func TestBackfillReconcileWithPostgreSQL(t *testing.T) {
 		"-api-key", clerkKey, "-reconcile")
 
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "pages:   1\nseen:    4\nwritten: 4\nstale:   0\ndeleted: 1\n", stdout)
+	assert.Equal(t, "pages:   1\nseen:    4\nwritten: 4\nstale:   0\ndeleted: 1\nmissing: 1\n", stdout)
 	_, err := store.User(ctx, gone.ID)
 	assert.ErrorIs(t, err, clerkhook.ErrUserNotFound)
 	for _, u := range clerk.users {
@@ -191,7 +216,7 @@ func TestBackfillWithAWrongKey(t *testing.T) {
 
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "pages:   0\nseen:    0\nwritten: 0\nstale:   0\ndeleted: 0\n", stdout)
-	assert.Contains(t, stderr, "clerkhook backfill: clerkhook: backfill: listing users at offset 0: Clerk Backend API answered 401 Unauthorized (authentication_invalid)")
+	assert.Contains(t, stderr, "clerkhook backfill: clerkhook: backfill: listing page 1 of the users: Clerk Backend API answered 401 Unauthorized (authentication_invalid)")
 	assert.NotContains(t, stderr, wrongKey)
 	assert.Equal(t, 1, clerk.requests, "a wrong key is not retried")
 	_, err := pgxstore.New(db.pool, pgxstore.WithSchema(db.schema)).User(context.Background(), clerk.users[0].ID)
@@ -204,8 +229,8 @@ func TestBackfillStopsWhenInterrupted(t *testing.T) {
 	clerk := newFakeClerk(t, 6)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clerk.onList = func(offset int) {
-		if offset == 3 {
+	clerk.onList = func(n int) {
+		if n == 1 {
 			cancel() // as SIGINT does, while the second page is requested
 		}
 	}
@@ -232,6 +257,9 @@ func TestBackfillFailures(t *testing.T) {
 		{"no key", []string{"-database-url", database}, 2, "no secret key: set CLERK_SECRET_KEY (or pass -api-key) to the instance's Secret Key from the Clerk Dashboard"},
 		{"the publishable key", []string{"-database-url", database, "-api-key", "pk_test_Y2xpLmV4YW1wbGUuY29tJA"}, 2, "that is the publishable key"},
 		{"a bad page size", []string{"-database-url", database, "-api-key", clerkKey, "-page-size", "1000"}, 2, "-page-size 1000: want 1 to 500"},
+		{"-max-deletions without -reconcile", []string{"-database-url", database, "-api-key", clerkKey, "-max-deletions", "5"}, 2, "-max-deletions 5: want 0 or more, with -reconcile"},
+		{"a negative -max-deletions", []string{"-database-url", database, "-api-key", clerkKey, "-reconcile", "-max-deletions", "-2"}, 2, "-max-deletions -2: want 0 or more"},
+		{"a key as the instance", []string{"-database-url", database, "-api-key", clerkKey, "-instance", clerkKey}, 2, "-instance: want an instance id, ins_…"},
 		{"a bad base URL", []string{"-database-url", database, "-api-key", clerkKey, "-base-url", "api.clerk.com"}, 2, "want an http or https URL"},
 		{"an unreachable database", []string{"-database-url", database, "-api-key", clerkKey}, 1, "clerkhook backfill: migrating the schema \"public\""},
 	}
@@ -247,4 +275,72 @@ func TestBackfillFailures(t *testing.T) {
 			assert.NotContains(t, stderr, "pk_test_Y2xpLmV4YW1wbGUuY29tJA")
 		})
 	}
+}
+
+// TestBackfillReconcileSafetyWithPostgreSQL fills the database with 40
+// users of which Clerk then seems to have lost 4, or all.
+func TestBackfillReconcileSafetyWithPostgreSQL(t *testing.T) {
+	cleanEnv(t)
+	db := newTestDatabase(t)
+	store := db.store(t)
+	ctx := context.Background()
+	clerk := newFakeClerk(t, 40)
+	for _, u := range clerk.users {
+		require.NoError(t, store.UpsertUser(ctx, u))
+	}
+	gone := clerk.users[10:14]
+	clerk.users = slices.Delete(slices.Clone(clerk.users), 10, 14)
+	clerk.raws = slices.Delete(clerk.raws, 10, 14)
+	t.Setenv("CLERK_SECRET_KEY", clerkKey)
+	backfill := func(args ...string) (int, string, string) {
+		return runCLI(t, append([]string{"backfill", "-database-url", db.url, "-schema", db.schema, "-base-url", clerk.url, "-reconcile"}, args...)...)
+	}
+	assertKept := func() {
+		t.Helper()
+		for _, u := range gone {
+			_, err := store.User(ctx, u.ID)
+			require.NoError(t, err, "not deleted")
+		}
+	}
+
+	code, stdout, stderr := backfill()
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "pages:   1\nseen:    36\nwritten: 36\nstale:   0\ndeleted: 0\nmissing: 4\n", stdout)
+	assert.Contains(t, stderr, "4 of the 40 stored users are missing from the listing")
+	assert.Contains(t, stderr, "nothing was deleted")
+	assert.Contains(t, stderr, "With this command: -max-deletions 4 allows them; add -dry-run to list them first.")
+	assertKept()
+
+	code, stdout, stderr = backfill("-max-deletions", "4", "-dry-run")
+	require.Equal(t, 0, code, stderr)
+	want := "pages:   1\nseen:    36\nwritten: 0\nstale:   0\ndeleted: 0\nmissing: 4\nwould delete: 4\n"
+	for _, u := range gone {
+		want += "  " + u.ID + "\n"
+	}
+	assert.Equal(t, want, stdout)
+	assertKept()
+
+	code, stdout, stderr = backfill("-instance", "ins_2cliInventedDev", "-max-deletions", "4")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "pages:   0\nseen:    0\nwritten: 0\nstale:   0\ndeleted: 0\nmissing: 0\n", stdout)
+	assert.Contains(t, stderr, "the secret key is another instance's: it belongs to instance ins_2cliInventedProd, not ins_2cliInventedDev")
+	assertKept()
+
+	code, stdout, stderr = backfill("-instance", "ins_2cliInventedProd", "-max-deletions", "4")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "pages:   1\nseen:    36\nwritten: 36\nstale:   0\ndeleted: 4\nmissing: 4\n", stdout)
+	for _, u := range gone {
+		_, err := store.User(ctx, u.ID)
+		assert.ErrorIs(t, err, clerkhook.ErrUserNotFound)
+	}
+
+	// An API incident: the listing comes back empty.
+	clerk.users, clerk.raws = nil, nil
+	code, stdout, stderr = backfill("-max-deletions", "100")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "pages:   1\nseen:    0\nwritten: 0\nstale:   0\ndeleted: 0\nmissing: 36\n", stdout)
+	assert.Contains(t, stderr, "the Backend API listed no users while the store holds 36; reconcile deletes nothing after an empty listing")
+	ids, err := store.UserIDs(ctx)
+	require.NoError(t, err)
+	assert.Len(t, ids, 36)
 }
