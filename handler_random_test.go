@@ -71,7 +71,7 @@ func TestHandlerConvergesUnderShuffledDuplicatedDelivery(t *testing.T) {
 				runs[evt.ID]++
 				return nil
 			}
-			var opts []clerkhook.Option
+			var opts []clerkhook.HandlerOption
 			if withHandler {
 				for _, typ := range []string{clerkhook.EventUserCreated, clerkhook.EventUserUpdated, clerkhook.EventUserDeleted} {
 					opts = append(opts, clerkhook.WithEventHandler(typ, count))

@@ -194,7 +194,7 @@ func TestReplicas(t *testing.T) {
 		clerkhook.EventOrganizationUpdated:           true,
 		clerkhook.EventOrganizationMembershipDeleted: true,
 	}
-	opts := []clerkhook.Option{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	opts := []clerkhook.HandlerOption{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	for typ := range handledTypes {
 		opts = append(opts, clerkhook.WithEventHandler(typ, countHandled))
 	}
