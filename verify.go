@@ -397,16 +397,11 @@ func (v *Verifier) match(payload []byte, fam *family) int {
 // signature covers the timestamp's text while the library signs its
 // parsed value, so only the one spelling of a number is accepted.
 func (v *Verifier) checkTimestamp(ts, name string) error {
-	for i := 0; i < len(ts); i++ {
-		if ts[i] < '0' || ts[i] > '9' {
-			return fmt.Errorf("%w: %s is not Unix seconds", ErrMalformedHeaders, name)
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sec > maxTimestamp || (len(ts) > 1 && ts[0] == '0') {
+	signed, ok := parseTimestamp(ts)
+	if !ok {
 		return fmt.Errorf("%w: %s is not Unix seconds", ErrMalformedHeaders, name)
 	}
-	signed, now := time.Unix(sec, 0), v.now()
+	now := v.now()
 	if age := now.Sub(signed); age > v.tolerance {
 		return fmt.Errorf("%w: %s is %v behind the clock, tolerance %v", ErrTimestampTooOld, name, age.Round(time.Second), v.tolerance)
 	}
@@ -414,4 +409,18 @@ func (v *Verifier) checkTimestamp(ts, name string) error {
 		return fmt.Errorf("%w: %s is %v ahead of the clock, tolerance %v", ErrTimestampTooNew, name, ahead.Round(time.Second), v.tolerance)
 	}
 	return nil
+}
+
+// parseTimestamp parses canonical decimal Unix seconds.
+func parseTimestamp(ts string) (time.Time, bool) {
+	for i := 0; i < len(ts); i++ {
+		if ts[i] < '0' || ts[i] > '9' {
+			return time.Time{}, false
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sec > maxTimestamp || (len(ts) > 1 && ts[0] == '0') {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
 }
