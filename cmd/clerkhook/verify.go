@@ -190,7 +190,7 @@ func (r *report) diagnosis(d *clerkhook.Diagnosis, fingerprints []string, tolera
 		r.line("signature", false, "no secret matches the body received")
 		r.line("body", false, "changed after signing: %s; the body before that matches secret %d of %d (fingerprint %s)",
 			d.BodyChange, d.SecretIndex+1, secrets, d.SecretFingerprint)
-		r.hint("The secret is right, but the body was changed after Svix signed it (%s): something between Clerk and the signature check "+
+		r.hint("The secret is right, but the body was changed after Svix signed it: %s. Something between Clerk and the signature check "+
 			"rewrote it, usually a framework that parsed the JSON and encoded it again. %s", d.BodyChange, rawBodyHint)
 	default:
 		r.line("signature", false, "no secret of the %d given (fingerprints %s) matches, nor does any usual change of the body", secrets, strings.Join(fingerprints, ", "))
