@@ -132,8 +132,9 @@ func WithClock(now func() time.Time) VerifierOption {
 
 // WithLogger sets the logger a Handler writes one line per delivery to. The
 // default is [slog.Default]. Lines carry the delivery id, event type, object
-// id, outcome, status and duration; never the secret, the body, or any
-// personal data.
+// id, outcome, status, duration and the [SecretFingerprint] of the secret
+// that verified the request; never the secret, the body, or any personal
+// data.
 func WithLogger(l *slog.Logger) HandlerOption {
 	return handlerOption(func(c *config) error {
 		if l == nil {

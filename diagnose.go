@@ -56,8 +56,8 @@ type Diagnosis struct {
 // Diagnose checks a request as [Verifier.Verify] does and says what each
 // check found; see [Diagnosis]. It is meant for troubleshooting (the
 // command "clerkhook verify" prints it), not for each request: when no
-// secret matches, it computes a signature for each secret and each of a
-// dozen changes a body commonly goes through.
+// secret matches, it computes a signature for each secret and each of the
+// changes a body commonly goes through.
 func (v *Verifier) Diagnose(payload []byte, headers http.Header) Diagnosis {
 	d := headersFromHTTP(headers)
 	return v.diagnose(payload, &d)
@@ -113,17 +113,6 @@ func (v *Verifier) diagnose(payload []byte, d *deliveryHeaders) Diagnosis {
 		}
 	}
 	return diag
-}
-
-// matchAny returns the index of the first secret whose signature of
-// payload the headers carry, or -1.
-func (v *Verifier) matchAny(payload []byte, h http.Header) int {
-	for i, hook := range v.hooks {
-		if hook.VerifyIgnoringTimestamp(payload, h) == nil {
-			return i
-		}
-	}
-	return -1
 }
 
 // bodyChange is a guess at the body that was signed, and what was done to

@@ -384,8 +384,14 @@ func (v *Verifier) match(payload []byte, fam *family) int {
 		l.vals = [3]string{} // the pool must not keep a request's headers
 		v.libHeaders.Put(l)
 	}()
+	return v.matchAny(payload, l.h)
+}
+
+// matchAny returns the index of the first secret whose signature of
+// payload the headers, under the library's names, carry, or -1.
+func (v *Verifier) matchAny(payload []byte, h http.Header) int {
 	for i, hook := range v.hooks {
-		if hook.VerifyIgnoringTimestamp(payload, l.h) == nil {
+		if hook.VerifyIgnoringTimestamp(payload, h) == nil {
 			return i
 		}
 	}
