@@ -60,7 +60,7 @@ separated by commas or spaces. Secrets are named by position and by their
 fingerprint: the first 8 hex digits of the SHA-256 of the secret's key, as
 "clerkhook serve" logs them and the handler's log lines carry them.`)
 	var secrets secretList
-	f.Var(&secrets, "secret", "a signing secret, whsec_…; repeat it for several (default $CLERK_WEBHOOK_SECRET)")
+	f.Var(&secrets, "secret", "a signing secret, `whsec_…`; repeat it for several (default $CLERK_WEBHOOK_SECRET)")
 	tolerance := f.Duration("tolerance", clerkhook.DefaultTolerance, "how far the timestamp may lie from the clock; raise it to check an old capture")
 	if code, ok := f.parseArgs(args, 1, stdout, stderr); !ok {
 		return code
