@@ -253,3 +253,24 @@ func TestServeFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestServeDuringARotation(t *testing.T) {
+	cleanEnv(t)
+	newSecret, oldSecret := clerkhooktest.NewSecret(), clerkhooktest.NewSecret()
+	s := startServe(t, "-addr", "127.0.0.1:0", "-secret", newSecret+","+oldSecret, "-log-format", "json")
+	base := "http://" + s.waitFor(t, listeningJSON)[1]
+
+	code, _, stderr := runCLI(t, "send", "-url", base+"/webhooks/clerk", "-secret", oldSecret)
+
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 0, s.stop(t))
+	newFP, err := clerkhook.SecretFingerprint(newSecret)
+	require.NoError(t, err)
+	oldFP, err := clerkhook.SecretFingerprint(oldSecret)
+	require.NoError(t, err)
+	log := s.stderr()
+	assert.Contains(t, log, `"fingerprints":"`+newFP+","+oldFP+`"`)
+	assert.Contains(t, log, `"secret_fingerprint":"`+oldFP+`"`, "the delivery was verified by the old secret")
+	assert.NotContains(t, log, newSecret)
+	assert.NotContains(t, log, oldSecret)
+}
