@@ -39,13 +39,35 @@ const DefaultMaxBodyBytes = 1 << 20
 // failure be reported as a failure rather than as a lost connection.
 const DefaultTimeout = 10 * time.Second
 
-// An Option configures a [Verifier] or a [Handler]. Options that only make
-// sense for a Handler are refused by [NewVerifier].
-type Option interface {
-	apply(*config) error
+// A HandlerOption configures a [Handler]. Every [VerifierOption] is one
+// too; the options that only a Handler has, such as [WithLogger], are
+// HandlerOptions only, so that passing one to [NewVerifier] does not
+// compile.
+type HandlerOption interface {
+	applyHandler(*config) error
 }
 
-// config holds every setting an Option can change.
+// A VerifierOption configures a [Verifier], or the Verifier of a
+// [Handler]: [WithAdditionalSecrets], [WithTolerance] and [WithClock].
+type VerifierOption struct {
+	fn func(*config) error
+}
+
+func (o VerifierOption) applyHandler(c *config) error { return o.apply(c) }
+
+func (o VerifierOption) apply(c *config) error {
+	if o.fn == nil {
+		return errors.New("clerkhook: zero VerifierOption")
+	}
+	return o.fn(c)
+}
+
+// handlerOnlyOption is a HandlerOption that is not a VerifierOption.
+type handlerOnlyOption func(*config) error
+
+func (o handlerOnlyOption) applyHandler(c *config) error { return o(c) }
+
+// config holds every setting an option can change.
 type config struct {
 	additionalSecrets []string
 	tolerance         time.Duration
@@ -56,54 +78,26 @@ type config struct {
 	timeout       time.Duration
 	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
-
-	// handlerOnly names the handler options that were given, so that
-	// NewVerifier can say which one does not belong.
-	handlerOnly []string
 }
 
-func newConfig(opts []Option) (*config, error) {
-	c := &config{
+func defaultConfig() *config {
+	return &config{
 		tolerance:    DefaultTolerance,
 		now:          time.Now,
 		maxBodyBytes: DefaultMaxBodyBytes,
 		timeout:      DefaultTimeout,
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("clerkhook: nil Option")
-		}
-		if err := o.apply(c); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
 }
 
-type optionFunc struct {
-	// name is set for handler-only options.
-	handlerOnly string
-	fn          func(*config) error
-}
+func verifierOption(fn func(*config) error) VerifierOption { return VerifierOption{fn: fn} }
 
-func (o optionFunc) apply(c *config) error {
-	if o.handlerOnly != "" {
-		c.handlerOnly = append(c.handlerOnly, o.handlerOnly)
-	}
-	return o.fn(c)
-}
-
-func verifierOption(fn func(*config) error) Option { return optionFunc{fn: fn} }
-
-func handlerOption(name string, fn func(*config) error) Option {
-	return optionFunc{handlerOnly: name, fn: fn}
-}
+func handlerOption(fn func(*config) error) HandlerOption { return handlerOnlyOption(fn) }
 
 // WithAdditionalSecrets adds signing secrets that are accepted beside the
 // main one. During a rotation in the Clerk Dashboard, deliveries may be
 // signed with the old secret, the new one or both; configure both until the
 // old one has expired.
-func WithAdditionalSecrets(secrets ...string) Option {
+func WithAdditionalSecrets(secrets ...string) VerifierOption {
 	return verifierOption(func(c *config) error {
 		c.additionalSecrets = append(c.additionalSecrets, secrets...)
 		return nil
@@ -114,7 +108,7 @@ func WithAdditionalSecrets(secrets ...string) Option {
 // clock, in the past or in the future. The default is [DefaultTolerance].
 // A replayed request is only refused once it is older than the tolerance,
 // so keep it short.
-func WithTolerance(d time.Duration) Option {
+func WithTolerance(d time.Duration) VerifierOption {
 	return verifierOption(func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("clerkhook: WithTolerance(%v): tolerance must be positive", d)
@@ -126,7 +120,7 @@ func WithTolerance(d time.Duration) Option {
 
 // WithClock sets the clock used to check timestamps and to date deliveries.
 // It is meant for tests; the default is [time.Now].
-func WithClock(now func() time.Time) Option {
+func WithClock(now func() time.Time) VerifierOption {
 	return verifierOption(func(c *config) error {
 		if now == nil {
 			return errors.New("clerkhook: WithClock(nil)")
@@ -138,10 +132,11 @@ func WithClock(now func() time.Time) Option {
 
 // WithLogger sets the logger a Handler writes one line per delivery to. The
 // default is [slog.Default]. Lines carry the delivery id, event type, object
-// id, outcome, status and duration; never the secret, the body, or any
-// personal data.
-func WithLogger(l *slog.Logger) Option {
-	return handlerOption("WithLogger", func(c *config) error {
+// id, outcome, status, duration and the [SecretFingerprint] of the secret
+// that verified the request; never the secret, the body, or any personal
+// data.
+func WithLogger(l *slog.Logger) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if l == nil {
 			return errors.New("clerkhook: WithLogger(nil)")
 		}
@@ -152,8 +147,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithMaxBodyBytes sets the largest request body a Handler reads; a larger
 // one is answered 413. The default is [DefaultMaxBodyBytes].
-func WithMaxBodyBytes(n int64) Option {
-	return handlerOption("WithMaxBodyBytes", func(c *config) error {
+func WithMaxBodyBytes(n int64) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("clerkhook: WithMaxBodyBytes(%d): limit must be positive", n)
 		}
@@ -164,8 +159,8 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithTimeout sets the deadline for the store writes and event handlers of
 // one delivery. The default is [DefaultTimeout].
-func WithTimeout(d time.Duration) Option {
-	return handlerOption("WithTimeout", func(c *config) error {
+func WithTimeout(d time.Duration) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("clerkhook: WithTimeout(%v): timeout must be positive", d)
 		}
@@ -203,8 +198,8 @@ func WithTimeout(d time.Duration) Option {
 // a 503, a retry while fn runs gets a 409, and one after it returned finds
 // the delivery processed), unless fn outlives the store's claim timeout,
 // which lets a retry take the delivery over.
-func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
-	return handlerOption("WithEventHandler", func(c *config) error {
+func WithEventHandler(eventType string, fn EventHandlerFunc) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if err := checkEventHandler("WithEventHandler", eventType, fn); err != nil {
 			return err
 		}
@@ -221,8 +216,8 @@ func WithEventHandler(eventType string, fn EventHandlerFunc) Option {
 // [WriteSuperseded] in [WriteResultFromContext]: for an audit log or a
 // metric of every event Clerk sent, in the order of registration among
 // the type's other handlers.
-func WithSupersededEventHandler(eventType string, fn EventHandlerFunc) Option {
-	return handlerOption("WithSupersededEventHandler", func(c *config) error {
+func WithSupersededEventHandler(eventType string, fn EventHandlerFunc) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if err := checkEventHandler("WithSupersededEventHandler", eventType, fn); err != nil {
 			return err
 		}
@@ -238,8 +233,8 @@ func WithSupersededEventHandler(eventType string, fn EventHandlerFunc) Option {
 // of [EventTypes]: a type Clerk added after this package was released. The
 // Handler has no store write for it, so fn sees [WriteNone]. Prefer
 // [WithEventHandler] for the listed types, which catches typos.
-func WithUnlistedEventHandler(eventType string, fn EventHandlerFunc) Option {
-	return handlerOption("WithUnlistedEventHandler", func(c *config) error {
+func WithUnlistedEventHandler(eventType string, fn EventHandlerFunc) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if err := checkEventHandler("WithUnlistedEventHandler", eventType, fn); err != nil {
 			return err
 		}
@@ -276,8 +271,8 @@ func (c *config) addEventHandler(eventType string, eh eventHandler) {
 // package depending on a metrics library. It may be given several times.
 // The Observation's Err may quote the store's errors; the rest holds
 // nothing personal.
-func WithObserver(fn func(ctx context.Context, o Observation)) Option {
-	return handlerOption("WithObserver", func(c *config) error {
+func WithObserver(fn func(ctx context.Context, o Observation)) HandlerOption {
+	return handlerOption(func(c *config) error {
 		if fn == nil {
 			return errors.New("clerkhook: WithObserver(nil)")
 		}
@@ -291,13 +286,12 @@ func WithObserver(fn func(ctx context.Context, o Observation)) Option {
 // [WithAdditionalSecrets], [WithTolerance] and [WithClock]; it fails with an
 // error matching [ErrInvalidSecret] when a secret cannot be used. The error
 // never contains the secret.
-func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
-	c, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	if len(c.handlerOnly) > 0 {
-		return nil, fmt.Errorf("clerkhook: %s is an option of NewHandler, not of NewVerifier", c.handlerOnly[0])
+func NewVerifier(secret string, opts ...VerifierOption) (*Verifier, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		if err := o.apply(c); err != nil {
+			return nil, err
+		}
 	}
 	return newVerifier(secret, c)
 }
@@ -307,13 +301,18 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 // [NewVerifier]), when store is nil, when an option is invalid, or when
 // the store's claims would lapse before an attempt has ended (see
 // [ClaimTimeouter]).
-func NewHandler(secret string, store UserStore, opts ...Option) (*Handler, error) {
+func NewHandler(secret string, store UserStore, opts ...HandlerOption) (*Handler, error) {
 	if store == nil {
 		return nil, errors.New("clerkhook: NewHandler: nil UserStore")
 	}
-	c, err := newConfig(opts)
-	if err != nil {
-		return nil, err
+	c := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("clerkhook: nil HandlerOption")
+		}
+		if err := o.applyHandler(c); err != nil {
+			return nil, err
+		}
 	}
 	v, err := newVerifier(secret, c)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 // This file holds the reflective JSON decoding of events: of the types
 // fastdecode.go does not decode by hand, and of whatever it gives up on.
 // It uses the prototype of the standard library's encoding/json/v2, which
-// decodes a Clerk user 2.7 times faster than encoding/json; the README's
-// performance section has the figures.
+// decodes a Clerk user 2.7 times faster than encoding/json; PERFORMANCE.md
+// has the figures.
 
 // decodeOptions make the decoder as lenient as encoding/json: a repeated
 // member name keeps the last value, and invalid UTF-8 becomes U+FFFD. The

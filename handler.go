@@ -134,6 +134,13 @@ type Observation struct {
 	Duration time.Duration
 	// Err is the error of a rejected or failed delivery.
 	Err error
+	// SecretIndex is the position of the signing secret that verified the
+	// request: 0 for the secret given to NewHandler, i for the i-th of
+	// [WithAdditionalSecrets]; -1 when none did. SecretFingerprint is that
+	// secret's [SecretFingerprint], "" when none did. During a rotation
+	// they say which secret Clerk still signs with.
+	SecretIndex       int
+	SecretFingerprint string
 }
 
 // delivery is what the Handler knows of one request as it goes.
@@ -145,12 +152,15 @@ type delivery struct {
 	reason   string
 	status   int
 	err      error
+	// secret is the index of the secret that verified the request, -1
+	// before.
+	secret int
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	d := delivery{id: DeliveryID(r.Header)}
+	d := delivery{id: DeliveryID(r.Header), secret: -1}
 	h.serve(w, r, &d)
 	took := h.now().Sub(start)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -175,9 +185,14 @@ func (h *Handler) observe(ctx context.Context, d *delivery, took time.Duration) 
 		Status:     d.status,
 		Duration:   took,
 		Err:        d.err,
+
+		SecretIndex: d.secret,
 	}
 	if d.event != nil {
 		o.EventType = d.event.Type
+	}
+	if d.secret >= 0 {
+		o.SecretFingerprint = h.verifier.fingerprints[d.secret]
 	}
 	for _, fn := range h.observers {
 		fn(ctx, o)
@@ -217,10 +232,12 @@ func (d *delivery) reject(status int, err error) {
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 	buf := h.getBuffer()
 	defer h.putBuffer(buf)
-	if status, err := readVerified(w, r, h.verifier, h.maxBodyBytes, buf); err != nil {
+	secret, status, err := readVerified(w, r, h.verifier, h.maxBodyBytes, buf)
+	if err != nil {
 		d.reject(status, err)
 		return
 	}
+	d.secret = secret
 	// Nothing decoded may point into buf, which is reused. The text stores
 	// cannot hold is replaced before anything is decoded, so that the typed
 	// fields and the raw data agree.
@@ -246,14 +263,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 }
 
 // readVerified reads the body of a delivery into buf and verifies its
-// signature. On failure it returns the status to answer.
-func readVerified(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64, buf *bytes.Buffer) (int, error) {
+// signature. It returns the index of the secret that verified it, or on
+// failure the status to answer.
+func readVerified(w http.ResponseWriter, r *http.Request, v *Verifier, limit int64, buf *bytes.Buffer) (secret, status int, err error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method)
+		return -1, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method)
 	}
 	if r.ContentLength > limit {
-		return http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
+		return -1, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
 	}
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength))
@@ -261,14 +279,16 @@ func readVerified(w http.ResponseWriter, r *http.Request, v *Verifier, limit int
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", limit)
+			return -1, http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", limit)
 		}
-		return http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
+		return -1, http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
 	}
-	if err := v.Verify(buf.Bytes(), r.Header); err != nil {
-		return verifyStatus(err), err
+	d := headersFromHTTP(r.Header)
+	secret, err = v.verify(buf.Bytes(), &d)
+	if err != nil {
+		return -1, verifyStatus(err), err
 	}
-	return http.StatusOK, nil
+	return secret, http.StatusOK, nil
 }
 
 // verifyStatus is the status that answers a verification error.
@@ -624,7 +644,7 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	if !h.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 9)
 	id := d.id
 	if len(id) > maxLoggedIDBytes {
 		id = id[:maxLoggedIDBytes] + "…"
@@ -640,6 +660,9 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 		slog.String("outcome", string(d.outcome)),
 		slog.Int("status", d.status),
 		slog.Duration("duration", took))
+	if d.secret >= 0 {
+		attrs = append(attrs, slog.String("secret_fingerprint", h.verifier.fingerprints[d.secret]))
+	}
 	if d.reason != "" {
 		attrs = append(attrs, slog.String("reason", d.reason))
 	}
@@ -688,7 +711,7 @@ func Middleware(v *Verifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var buf bytes.Buffer
-			if status, err := readVerified(w, r, v, DefaultMaxBodyBytes, &buf); err != nil {
+			if _, status, err := readVerified(w, r, v, DefaultMaxBodyBytes, &buf); err != nil {
 				http.Error(w, http.StatusText(status), status)
 				return
 			}

@@ -307,7 +307,7 @@ func TestHandlerConvergesDespiteStoreFaults(t *testing.T) {
 				applied[evt.ID]++
 				return nil
 			}
-			opts := []clerkhook.Option{clerkhook.WithClock(clock.Now)}
+			opts := []clerkhook.HandlerOption{clerkhook.WithClock(clock.Now)}
 			if withHandlers {
 				for _, typ := range []string{
 					clerkhook.EventUserCreated, clerkhook.EventUserUpdated, clerkhook.EventUserDeleted,
@@ -450,10 +450,10 @@ func TestHandlerAnswersManyHungDeliveriesInTime(t *testing.T) {
 	tests := []struct {
 		name string
 		// setup returns the store and the options of the hanging handler.
-		setup func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.Option)
+		setup func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.HandlerOption)
 	}{
-		{"event handler honours its context", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.Option) {
-			return clerkhook.NewMemoryStore(), []clerkhook.Option{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
+		{"event handler honours its context", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.HandlerOption) {
+			return clerkhook.NewMemoryStore(), []clerkhook.HandlerOption{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
 				func(ctx context.Context, _ *clerkhook.Event) error {
 					select {
 					case <-ctx.Done():
@@ -463,18 +463,18 @@ func TestHandlerAnswersManyHungDeliveriesInTime(t *testing.T) {
 					}
 				})}
 		}},
-		{"event handler ignores its context", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.Option) {
-			return clerkhook.NewMemoryStore(), []clerkhook.Option{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
+		{"event handler ignores its context", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.HandlerOption) {
+			return clerkhook.NewMemoryStore(), []clerkhook.HandlerOption{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
 				func(context.Context, *clerkhook.Event) error {
 					<-unblock
 					return nil
 				})}
 		}},
-		{"store claim hangs", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.Option) {
-			return &hangingStore{clerkhook.NewMemoryStore(), unblock}, []clerkhook.Option{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
+		{"store claim hangs", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.HandlerOption) {
+			return &hangingStore{clerkhook.NewMemoryStore(), unblock}, []clerkhook.HandlerOption{clerkhook.WithEventHandler(clerkhook.EventUserCreated,
 				func(context.Context, *clerkhook.Event) error { return nil })}
 		}},
-		{"store one-step write hangs", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.Option) {
+		{"store one-step write hangs", func(unblock <-chan struct{}) (clerkhook.UserStore, []clerkhook.HandlerOption) {
 			return &hangingStore{clerkhook.NewMemoryStore(), unblock}, nil
 		}},
 	}

@@ -95,7 +95,7 @@ type teeBody struct {
 
 type hostileCase struct {
 	name    string
-	opts    []clerkhook.Option
+	opts    []clerkhook.HandlerOption
 	request func(t *testing.T) *http.Request
 	status  int
 	// followID is the delivery id a valid delivery is sent under
@@ -167,7 +167,7 @@ func hostileCases(t *testing.T) []hostileCase {
 		{name: "signature from the secret's complement", request: func(t *testing.T) *http.Request {
 			return signedAt(t, complementSecret(t, testSecret), hostileID, testNow, good)
 		}, status: 401},
-		{name: "signature from the additional secret's complement", opts: []clerkhook.Option{clerkhook.WithAdditionalSecrets(hostileSecond)},
+		{name: "signature from the additional secret's complement", opts: []clerkhook.HandlerOption{clerkhook.WithAdditionalSecrets(hostileSecond)},
 			request: func(t *testing.T) *http.Request {
 				return signedAt(t, complementSecret(t, hostileSecond), hostileID, testNow, good)
 			}, status: 401},
@@ -275,9 +275,9 @@ func hostileCases(t *testing.T) []hostileCase {
 		{name: "no headers at all", request: func(*testing.T) *http.Request { return hostileRequest(good, "", "", "") }, status: 400},
 
 		// Bodies.
-		{name: "body over the limit, announced", opts: []clerkhook.Option{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))},
+		{name: "body over the limit, announced", opts: []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))},
 			request: signedBody(good), status: 413},
-		{name: "body over the limit, chunked", opts: []clerkhook.Option{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))},
+		{name: "body over the limit, chunked", opts: []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))},
 			request: func(t *testing.T) *http.Request {
 				r := signedAt(t, testSecret, hostileID, testNow, good)
 				r.ContentLength = -1
@@ -369,7 +369,7 @@ func TestHandlerRefusesHostileRequests(t *testing.T) {
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			store := clerkhook.NewMemoryStore()
-			h := newTestHandler(t, store, append([]clerkhook.Option{clerkhook.WithLogger(logger)}, tc.opts...)...)
+			h := newTestHandler(t, store, append([]clerkhook.HandlerOption{clerkhook.WithLogger(logger)}, tc.opts...)...)
 
 			r := tc.request(t)
 			var read bytes.Buffer

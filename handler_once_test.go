@@ -34,7 +34,7 @@ func TestNewHandlerRefusesUnknownEventTypes(t *testing.T) {
 	fn := func(context.Context, *clerkhook.Event) error { return nil }
 	tests := []struct {
 		name    string
-		opt     clerkhook.Option
+		opt     clerkhook.HandlerOption
 		wantErr string
 	}{
 		{"typo", clerkhook.WithEventHandler("user.create", fn), `WithEventHandler("user.create"): not an event type Clerk sends`},

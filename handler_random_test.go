@@ -84,7 +84,7 @@ func TestHandlerConvergesUnderShuffledDuplicatedDelivery(t *testing.T) {
 				appliedRuns[evt.ID]++
 				return nil
 			}
-			var opts []clerkhook.Option
+			var opts []clerkhook.HandlerOption
 			if withHandler {
 				for _, typ := range []string{clerkhook.EventUserCreated, clerkhook.EventUserUpdated, clerkhook.EventUserDeleted} {
 					opts = append(opts, clerkhook.WithSupersededEventHandler(typ, count), clerkhook.WithEventHandler(typ, countApplied))

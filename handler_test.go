@@ -88,9 +88,9 @@ func deleteBody(t testing.TB, id string, at time.Time) []byte {
 	return envelope(t, clerkhook.EventUserDeleted, at, &clerkhook.DeletedObject{Object: "user", ID: id, Deleted: true})
 }
 
-func newTestHandler(t testing.TB, store clerkhook.UserStore, opts ...clerkhook.Option) *clerkhook.Handler {
+func newTestHandler(t testing.TB, store clerkhook.UserStore, opts ...clerkhook.HandlerOption) *clerkhook.Handler {
 	t.Helper()
-	opts = append([]clerkhook.Option{clerkhook.WithClock(testClock), clerkhook.WithLogger(discardLogger())}, opts...)
+	opts = append([]clerkhook.HandlerOption{clerkhook.WithClock(testClock), clerkhook.WithLogger(discardLogger())}, opts...)
 	h, err := clerkhook.NewHandler(testSecret, store, opts...)
 	require.NoError(t, err)
 	return h
@@ -110,17 +110,17 @@ func TestNewHandlerRefusesBadConfiguration(t *testing.T) {
 		name   string
 		secret string
 		store  clerkhook.UserStore
-		opts   []clerkhook.Option
+		opts   []clerkhook.HandlerOption
 		is     error
 	}{
 		{"nil store", testSecret, nil, nil, nil},
 		{"invalid secret", "whsec_not base64!", store, nil, clerkhook.ErrInvalidSecret},
 		{"empty secret", "", store, nil, clerkhook.ErrInvalidSecret},
-		{"nil option", testSecret, store, []clerkhook.Option{nil}, nil},
-		{"zero timeout", testSecret, store, []clerkhook.Option{clerkhook.WithTimeout(0)}, nil},
-		{"negative body limit", testSecret, store, []clerkhook.Option{clerkhook.WithMaxBodyBytes(-1)}, nil},
-		{"nil event handler", testSecret, store, []clerkhook.Option{clerkhook.WithEventHandler("user.created", nil)}, nil},
-		{"nil logger", testSecret, store, []clerkhook.Option{clerkhook.WithLogger(nil)}, nil},
+		{"nil option", testSecret, store, []clerkhook.HandlerOption{nil}, nil},
+		{"zero timeout", testSecret, store, []clerkhook.HandlerOption{clerkhook.WithTimeout(0)}, nil},
+		{"negative body limit", testSecret, store, []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(-1)}, nil},
+		{"nil event handler", testSecret, store, []clerkhook.HandlerOption{clerkhook.WithEventHandler("user.created", nil)}, nil},
+		{"nil logger", testSecret, store, []clerkhook.HandlerOption{clerkhook.WithLogger(nil)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,7 +143,7 @@ func TestHandlerStatusCodes(t *testing.T) {
 	tests := []struct {
 		name    string
 		request func(t *testing.T) *http.Request
-		opts    []clerkhook.Option
+		opts    []clerkhook.HandlerOption
 		status  int
 		stored  bool
 	}{
@@ -177,22 +177,22 @@ func TestHandlerStatusCodes(t *testing.T) {
 		{"timestamp too old", func(t *testing.T) *http.Request {
 			r := signedRequest(t, "msg_old", good)
 			return r
-		}, []clerkhook.Option{clerkhook.WithClock(func() time.Time { return testNow.Add(6 * time.Minute) })}, 401, false},
+		}, []clerkhook.HandlerOption{clerkhook.WithClock(func() time.Time { return testNow.Add(6 * time.Minute) })}, 401, false},
 		{"timestamp too new", func(t *testing.T) *http.Request {
 			r := signedRequest(t, "msg_new", good)
 			return r
-		}, []clerkhook.Option{clerkhook.WithClock(func() time.Time { return testNow.Add(-6 * time.Minute) })}, 401, false},
+		}, []clerkhook.HandlerOption{clerkhook.WithClock(func() time.Time { return testNow.Add(-6 * time.Minute) })}, 401, false},
 		{"over the limit, announced", func(t *testing.T) *http.Request {
 			return signedRequest(t, "msg_big", good)
-		}, []clerkhook.Option{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))}, 413, false},
+		}, []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))}, 413, false},
 		{"over the limit, not announced", func(t *testing.T) *http.Request {
 			r := signedRequest(t, "msg_big2", good)
 			r.ContentLength = -1
 			return r
-		}, []clerkhook.Option{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))}, 413, false},
+		}, []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(int64(len(good) - 1))}, 413, false},
 		{"exactly the limit", func(t *testing.T) *http.Request {
 			return signedRequest(t, "msg_exact", good)
-		}, []clerkhook.Option{clerkhook.WithMaxBodyBytes(int64(len(good)))}, 200, true},
+		}, []clerkhook.HandlerOption{clerkhook.WithMaxBodyBytes(int64(len(good)))}, 200, true},
 		{"signed body not JSON", func(t *testing.T) *http.Request {
 			return signedRequest(t, "msg_json", []byte("not json"))
 		}, nil, 400, false},
@@ -338,7 +338,7 @@ func TestHandlerDeduplicates(t *testing.T) {
 		t.Run(fmt.Sprintf("event handler %v", withHandler), func(t *testing.T) {
 			store := clerkhook.NewMemoryStore()
 			var handled atomic.Int64
-			var opts []clerkhook.Option
+			var opts []clerkhook.HandlerOption
 			if withHandler {
 				opts = append(opts, clerkhook.WithEventHandler(clerkhook.EventUserCreated, func(context.Context, *clerkhook.Event) error {
 					handled.Add(1)
@@ -677,7 +677,7 @@ func TestHandlerDecodesEveryLayout(t *testing.T) {
 		t.Run(layout.name, func(t *testing.T) {
 			for _, withHandler := range []bool{false, true} {
 				store := clerkhook.NewMemoryStore()
-				var opts []clerkhook.Option
+				var opts []clerkhook.HandlerOption
 				var handled []*clerkhook.Event
 				if withHandler {
 					opts = append(opts, clerkhook.WithEventHandler(clerkhook.EventUserCreated, func(_ context.Context, evt *clerkhook.Event) error {
@@ -703,4 +703,51 @@ func TestHandlerDecodesEveryLayout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandlerSaysWhichSecretMatched checks the Observation and the log line
+// during a rotation: each says which configured secret verified the
+// request.
+func TestHandlerSaysWhichSecretMatched(t *testing.T) {
+	const newSecret = "whsec_dGhlIG5ldyBzZWNyZXQgb2YgdGhlIHJvdGF0aW9u"
+	oldFP, err := clerkhook.SecretFingerprint(testSecret)
+	require.NoError(t, err)
+	newFP, err := clerkhook.SecretFingerprint(newSecret)
+	require.NoError(t, err)
+	var seen []clerkhook.Observation
+	var log bytes.Buffer
+	h, err := clerkhook.NewHandler(newSecret, clerkhook.NewMemoryStore(),
+		clerkhook.WithAdditionalSecrets(testSecret), clerkhook.WithClock(testClock),
+		clerkhook.WithLogger(slog.New(slog.NewTextHandler(&log, nil))),
+		clerkhook.WithObserver(func(_ context.Context, o clerkhook.Observation) { seen = append(seen, o) }))
+	require.NoError(t, err)
+
+	body := userBody(t, clerkhook.EventUserCreated, testUser("user_2rot", 1))
+	serve(h, signedRequest(t, "msg_old", body)) // signed with testSecret, the additional one
+	byNew := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
+	wh, err := standardwebhooks.NewWebhook(newSecret)
+	require.NoError(t, err)
+	sig, err := wh.Sign("msg_new", testNow, body)
+	require.NoError(t, err)
+	byNew.Header.Set("svix-id", "msg_new")
+	byNew.Header.Set("svix-timestamp", strconv.FormatInt(testNow.Unix(), 10))
+	byNew.Header.Set("svix-signature", sig)
+	serve(h, byNew)
+	forged := signedRequest(t, "msg_forged", body)
+	forged.Header.Set("svix-signature", "v1,"+strings.Repeat("A", 43)+"=")
+	serve(h, forged)
+
+	require.Len(t, seen, 3)
+	assert.Equal(t, 1, seen[0].SecretIndex)
+	assert.Equal(t, oldFP, seen[0].SecretFingerprint)
+	assert.Equal(t, 0, seen[1].SecretIndex)
+	assert.Equal(t, newFP, seen[1].SecretFingerprint)
+	assert.Equal(t, -1, seen[2].SecretIndex, "no secret verified a forged request")
+	assert.Empty(t, seen[2].SecretFingerprint)
+
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Contains(t, lines[0], "secret_fingerprint="+oldFP)
+	assert.Contains(t, lines[1], "secret_fingerprint="+newFP)
+	assert.NotContains(t, lines[2], "secret_fingerprint")
 }

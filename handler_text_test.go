@@ -74,12 +74,12 @@ func requireStorable(t *testing.T, what string, s []byte) {
 func TestHandlerStoresAwkwardText(t *testing.T) {
 	for _, path := range []struct {
 		name string
-		opts []clerkhook.Option
+		opts []clerkhook.HandlerOption
 	}{
 		{"hand decoder", nil},
 		// An event handler makes the Handler take ParseEvent and the
 		// typed accessors.
-		{"reflective decoder", []clerkhook.Option{
+		{"reflective decoder", []clerkhook.HandlerOption{
 			clerkhook.WithEventHandler(clerkhook.EventUserUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationMembershipCreated, func(context.Context, *clerkhook.Event) error { return nil }),

@@ -35,10 +35,10 @@ const (
 func TestHandlerKeepsRawData(t *testing.T) {
 	for _, path := range []struct {
 		name string
-		opts []clerkhook.Option
+		opts []clerkhook.HandlerOption
 	}{
 		{"hand decoder", nil},
-		{"reflective decoder", []clerkhook.Option{
+		{"reflective decoder", []clerkhook.HandlerOption{
 			clerkhook.WithEventHandler(clerkhook.EventUserUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationMembershipCreated, func(context.Context, *clerkhook.Event) error { return nil }),

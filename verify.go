@@ -1,10 +1,13 @@
 package clerkhook
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,8 +42,9 @@ var (
 	ErrTimestampTooNew = errors.New("clerkhook: timestamp too new")
 
 	// ErrInvalidSecret means a signing secret cannot be used: it is empty,
-	// not standard base64 after the optional "whsec_" prefix, or shorter
-	// than 16 bytes once decoded.
+	// a Clerk secret key (sk_…) or publishable key (pk_…) rather than the
+	// endpoint's signing secret, not standard base64 after the optional
+	// "whsec_" prefix, or shorter than 16 bytes once decoded.
 	ErrInvalidSecret = errors.New("clerkhook: invalid signing secret")
 )
 
@@ -61,10 +65,12 @@ const maxTimestamp = 253402300799
 // Create one with [NewVerifier]; it is safe for concurrent use. The zero
 // Verifier has no secret and refuses every delivery.
 type Verifier struct {
-	// hooks holds one verifier per configured secret, the main one first.
-	hooks     []*standardwebhooks.Webhook
-	tolerance time.Duration
-	now       func() time.Time
+	// hooks holds one verifier per configured secret, the main one first;
+	// fingerprints holds their fingerprints in the same order.
+	hooks        []*standardwebhooks.Webhook
+	fingerprints []string
+	tolerance    time.Duration
+	now          func() time.Time
 	// libHeaders holds *libraryHeaders for reuse.
 	libHeaders sync.Pool
 }
@@ -88,9 +94,10 @@ func newLibraryHeaders() *libraryHeaders {
 
 func newVerifier(secret string, c *config) (*Verifier, error) {
 	v := &Verifier{
-		hooks:     make([]*standardwebhooks.Webhook, 0, 1+len(c.additionalSecrets)),
-		tolerance: c.tolerance,
-		now:       c.now,
+		hooks:        make([]*standardwebhooks.Webhook, 0, 1+len(c.additionalSecrets)),
+		fingerprints: make([]string, 0, 1+len(c.additionalSecrets)),
+		tolerance:    c.tolerance,
+		now:          c.now,
 	}
 	if err := v.addSecret(secret, "the secret"); err != nil {
 		return nil, err
@@ -103,28 +110,76 @@ func newVerifier(secret string, c *config) (*Verifier, error) {
 	return v, nil
 }
 
-// addSecret decodes secret and appends its verifier. The library's own
-// constructor decodes leniently; decoding here, strictly, means a secret
-// damaged in copying is refused at startup rather than failing every
-// delivery later.
+// addSecret decodes secret and appends its verifier.
 func (v *Verifier) addSecret(secret, which string) error {
-	encoded := strings.TrimPrefix(secret, "whsec_")
-	if encoded == "" {
-		return fmt.Errorf("%w: %s is empty", ErrInvalidSecret, which)
-	}
-	key, err := base64.StdEncoding.Strict().DecodeString(encoded)
+	key, err := decodeSecret(secret, which)
 	if err != nil {
-		return fmt.Errorf("%w: %s is not standard base64 after the optional whsec_ prefix", ErrInvalidSecret, which)
-	}
-	if len(key) < minSecretBytes {
-		return fmt.Errorf("%w: %s decodes to %d bytes, fewer than %d", ErrInvalidSecret, which, len(key), minSecretBytes)
+		return err
 	}
 	hook, err := standardwebhooks.NewWebhookRaw(key)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrInvalidSecret, which, err)
 	}
 	v.hooks = append(v.hooks, hook)
+	v.fingerprints = append(v.fingerprints, fingerprint(key))
 	return nil
+}
+
+// wantedSecret says which secret a Verifier wants, for the errors of those
+// who gave it another of Clerk's keys.
+const wantedSecret = "the endpoint's Signing Secret, whsec_…, is wanted (Clerk Dashboard → Webhooks → your endpoint → Signing Secret)"
+
+// decodeSecret returns the key of a signing secret; which names the secret
+// in errors. The library's own constructor decodes leniently; decoding
+// here, strictly, means a secret damaged in copying is refused at startup
+// rather than failing every delivery later.
+func decodeSecret(secret, which string) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(secret, "sk_"):
+		return nil, fmt.Errorf("%w: %s is a Clerk secret key (sk_…), the one of the Backend API; %s", ErrInvalidSecret, which, wantedSecret)
+	case strings.HasPrefix(secret, "pk_"):
+		return nil, fmt.Errorf("%w: %s is a Clerk publishable key (pk_…), the one of the frontend; %s", ErrInvalidSecret, which, wantedSecret)
+	}
+	encoded := strings.TrimPrefix(secret, "whsec_")
+	if encoded == "" {
+		return nil, fmt.Errorf("%w: %s is empty", ErrInvalidSecret, which)
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not standard base64 after the optional whsec_ prefix", ErrInvalidSecret, which)
+	}
+	if len(key) < minSecretBytes {
+		return nil, fmt.Errorf("%w: %s decodes to %d bytes, fewer than %d", ErrInvalidSecret, which, len(key), minSecretBytes)
+	}
+	return key, nil
+}
+
+// SecretFingerprint returns the fingerprint of a signing secret: the first
+// 8 hexadecimal digits of the SHA-256 of its key (the bytes the base64
+// after "whsec_" encodes). It tells secrets apart in logs and diagnoses
+// without revealing them: 32 bits of a hash say nothing of a 192-bit key.
+// It fails, as [NewVerifier] does, for a secret that cannot be used.
+func SecretFingerprint(secret string) (string, error) {
+	key, err := decodeSecret(secret, "the secret")
+	if err != nil {
+		return "", err
+	}
+	return fingerprint(key), nil
+}
+
+func fingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:4])
+}
+
+// SecretFingerprints returns the fingerprints of the Verifier's secrets
+// (see [SecretFingerprint]), the main secret first, then the additional
+// ones in the order given.
+func (v *Verifier) SecretFingerprints() []string {
+	if v == nil {
+		return nil
+	}
+	return slices.Clone(v.fingerprints)
 }
 
 // Verify reports whether payload, the raw request body exactly as received,
@@ -146,7 +201,8 @@ func (v *Verifier) addSecret(secret, which string) error {
 // deliveries cost no HMAC.
 func (v *Verifier) Verify(payload []byte, headers http.Header) error {
 	d := headersFromHTTP(headers)
-	return v.verify(payload, &d)
+	_, err := v.verify(payload, &d)
+	return err
 }
 
 // VerifyMap is [Verifier.Verify] for platforms, such as serverless
@@ -155,7 +211,8 @@ func (v *Verifier) Verify(payload []byte, headers http.Header) error {
 // count as one header given twice.
 func (v *Verifier) VerifyMap(payload []byte, headers map[string]string) error {
 	d := headersFromMap(headers)
-	return v.verify(payload, &d)
+	_, err := v.verify(payload, &d)
+	return err
 }
 
 // DeliveryID returns the delivery id of a request: the svix-id header, or
@@ -261,11 +318,33 @@ func (d *deliveryHeaders) chosen() *family {
 	return &d.webhook
 }
 
-func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
+// verify is Verify, which also returns the index of the secret that
+// matched, -1 when none did.
+func (v *Verifier) verify(payload []byte, d *deliveryHeaders) (int, error) {
 	if v == nil || len(v.hooks) == 0 {
-		return fmt.Errorf("%w: the Verifier has no secret; create it with NewVerifier", ErrInvalidSecret)
+		return -1, fmt.Errorf("%w: the Verifier has no secret; create it with NewVerifier", ErrInvalidSecret)
+	}
+	if err := d.check(); err != nil {
+		return -1, err
 	}
 	fam := d.chosen()
+	if err := v.checkTimestamp(fam.fields[1].value, fam.names[1]); err != nil {
+		return -1, err
+	}
+	if i := v.match(payload, fam); i >= 0 {
+		return i, nil
+	}
+	return -1, fmt.Errorf("%w in %s", ErrNoMatchingSignature, fam.names[2])
+}
+
+// check reports headers that are absent, empty or repeated. A request
+// without any signature header is told of the svix-* names, which Clerk
+// sends, rather than of the webhook-* ones.
+func (d *deliveryHeaders) check() error {
+	fam := d.chosen()
+	if d.none() {
+		return fmt.Errorf("%w: none of %s, %s, %s (nor their webhook-* names) is present", ErrMissingHeaders, d.svix.names[0], d.svix.names[1], d.svix.names[2])
+	}
 	for i, f := range fam.fields {
 		if f.n == 0 || f.value == "" {
 			return fmt.Errorf("%w: %s is absent or empty", ErrMissingHeaders, fam.names[i])
@@ -276,11 +355,25 @@ func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
 			return fmt.Errorf("%w: %s is given %d times", ErrMalformedHeaders, fam.names[i], f.n)
 		}
 	}
-	if err := v.checkTimestamp(fam.fields[1].value, fam.names[1]); err != nil {
-		return err
-	}
+	return nil
+}
 
-	// The library reads the webhook-* names; the headers above have been
+// none reports whether the request has no signature header of either
+// family.
+func (d *deliveryHeaders) none() bool {
+	for i := range d.svix.fields {
+		if d.svix.fields[i].n > 0 || d.webhook.fields[i].n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// match returns the index of the first secret whose signature of payload
+// the checked headers of fam carry, or -1. The secrets are tried in turn,
+// so the main one costs what it would alone.
+func (v *Verifier) match(payload []byte, fam *family) int {
+	// The library reads the webhook-* names; the headers have been
 	// checked, so the only error it can return is a mismatch.
 	l, ok := v.libHeaders.Get().(*libraryHeaders)
 	if !ok {
@@ -291,12 +384,18 @@ func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
 		l.vals = [3]string{} // the pool must not keep a request's headers
 		v.libHeaders.Put(l)
 	}()
-	for _, hook := range v.hooks {
-		if hook.VerifyIgnoringTimestamp(payload, l.h) == nil {
-			return nil
+	return v.matchAny(payload, l.h)
+}
+
+// matchAny returns the index of the first secret whose signature of
+// payload the headers, under the library's names, carry, or -1.
+func (v *Verifier) matchAny(payload []byte, h http.Header) int {
+	for i, hook := range v.hooks {
+		if hook.VerifyIgnoringTimestamp(payload, h) == nil {
+			return i
 		}
 	}
-	return fmt.Errorf("%w in %s", ErrNoMatchingSignature, fam.names[2])
+	return -1
 }
 
 // checkTimestamp refuses a timestamp that is not canonical decimal Unix
@@ -304,16 +403,11 @@ func (v *Verifier) verify(payload []byte, d *deliveryHeaders) error {
 // signature covers the timestamp's text while the library signs its
 // parsed value, so only the one spelling of a number is accepted.
 func (v *Verifier) checkTimestamp(ts, name string) error {
-	for i := 0; i < len(ts); i++ {
-		if ts[i] < '0' || ts[i] > '9' {
-			return fmt.Errorf("%w: %s is not Unix seconds", ErrMalformedHeaders, name)
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sec > maxTimestamp || (len(ts) > 1 && ts[0] == '0') {
+	signed, ok := parseTimestamp(ts)
+	if !ok {
 		return fmt.Errorf("%w: %s is not Unix seconds", ErrMalformedHeaders, name)
 	}
-	signed, now := time.Unix(sec, 0), v.now()
+	now := v.now()
 	if age := now.Sub(signed); age > v.tolerance {
 		return fmt.Errorf("%w: %s is %v behind the clock, tolerance %v", ErrTimestampTooOld, name, age.Round(time.Second), v.tolerance)
 	}
@@ -321,4 +415,18 @@ func (v *Verifier) checkTimestamp(ts, name string) error {
 		return fmt.Errorf("%w: %s is %v ahead of the clock, tolerance %v", ErrTimestampTooNew, name, ahead.Round(time.Second), v.tolerance)
 	}
 	return nil
+}
+
+// parseTimestamp parses canonical decimal Unix seconds.
+func parseTimestamp(ts string) (time.Time, bool) {
+	for i := 0; i < len(ts); i++ {
+		if ts[i] < '0' || ts[i] > '9' {
+			return time.Time{}, false
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sec > maxTimestamp || (len(ts) > 1 && ts[0] == '0') {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
 }

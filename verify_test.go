@@ -1,15 +1,15 @@
 package clerkhook_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,9 +82,9 @@ func webhookHeaders(id, ts, sig string) http.Header {
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
-func newTestVerifier(tb testing.TB, secret string, opts ...clerkhook.Option) *clerkhook.Verifier {
+func newTestVerifier(tb testing.TB, secret string, opts ...clerkhook.VerifierOption) *clerkhook.Verifier {
 	tb.Helper()
-	v, err := clerkhook.NewVerifier(secret, append([]clerkhook.Option{clerkhook.WithClock(fixedClock)}, opts...)...)
+	v, err := clerkhook.NewVerifier(secret, append([]clerkhook.VerifierOption{clerkhook.WithClock(fixedClock)}, opts...)...)
 	require.NoError(tb, err)
 	return v
 }
@@ -230,7 +230,7 @@ func TestVerifyTimestamp(t *testing.T) {
 	tests := []struct {
 		name     string
 		signedAt time.Time
-		opts     []clerkhook.Option
+		opts     []clerkhook.VerifierOption
 		wantErr  error
 	}{
 		{"now", verifyNow, nil, nil},
@@ -238,11 +238,11 @@ func TestVerifyTimestamp(t *testing.T) {
 		{"default tolerance, just outside in the past", verifyNow.Add(-clerkhook.DefaultTolerance - time.Second), nil, clerkhook.ErrTimestampTooOld},
 		{"default tolerance, just inside in the future", verifyNow.Add(clerkhook.DefaultTolerance), nil, nil},
 		{"default tolerance, just outside in the future", verifyNow.Add(clerkhook.DefaultTolerance + time.Second), nil, clerkhook.ErrTimestampTooNew},
-		{"short tolerance, just inside in the past", verifyNow.Add(-30 * time.Second), []clerkhook.Option{clerkhook.WithTolerance(30 * time.Second)}, nil},
-		{"short tolerance, just outside in the past", verifyNow.Add(-31 * time.Second), []clerkhook.Option{clerkhook.WithTolerance(30 * time.Second)}, clerkhook.ErrTimestampTooOld},
-		{"short tolerance, just inside in the future", verifyNow.Add(30 * time.Second), []clerkhook.Option{clerkhook.WithTolerance(30 * time.Second)}, nil},
-		{"short tolerance, just outside in the future", verifyNow.Add(31 * time.Second), []clerkhook.Option{clerkhook.WithTolerance(30 * time.Second)}, clerkhook.ErrTimestampTooNew},
-		{"long tolerance admits an hour-old delivery", verifyNow.Add(-time.Hour), []clerkhook.Option{clerkhook.WithTolerance(time.Hour)}, nil},
+		{"short tolerance, just inside in the past", verifyNow.Add(-30 * time.Second), []clerkhook.VerifierOption{clerkhook.WithTolerance(30 * time.Second)}, nil},
+		{"short tolerance, just outside in the past", verifyNow.Add(-31 * time.Second), []clerkhook.VerifierOption{clerkhook.WithTolerance(30 * time.Second)}, clerkhook.ErrTimestampTooOld},
+		{"short tolerance, just inside in the future", verifyNow.Add(30 * time.Second), []clerkhook.VerifierOption{clerkhook.WithTolerance(30 * time.Second)}, nil},
+		{"short tolerance, just outside in the future", verifyNow.Add(31 * time.Second), []clerkhook.VerifierOption{clerkhook.WithTolerance(30 * time.Second)}, clerkhook.ErrTimestampTooNew},
+		{"long tolerance admits an hour-old delivery", verifyNow.Add(-time.Hour), []clerkhook.VerifierOption{clerkhook.WithTolerance(time.Hour)}, nil},
 		{"a day old", verifyNow.Add(-24 * time.Hour), nil, clerkhook.ErrTimestampTooOld},
 		{"the Unix epoch", time.Unix(0, 0), nil, clerkhook.ErrTimestampTooOld},
 		{"the last second of year 9999", time.Unix(253402300799, 0), nil, clerkhook.ErrTimestampTooNew},
@@ -421,6 +421,12 @@ func TestNewVerifierInvalidSecret(t *testing.T) {
 		{"bad first additional secret", verifySecret, []string{"whsec_%%%%"}, "additional secret #1 is not standard base64"},
 		{"bad second additional secret", verifySecret, []string{verifyOtherSecret, short}, "additional secret #2 decodes to 15 bytes"},
 		{"empty additional secret", verifySecret, []string{""}, "additional secret #1 is empty"},
+		{"a Clerk secret key", "sk_test_2pQAbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil,
+			"the secret is a Clerk secret key (sk_…), the one of the Backend API; the endpoint's Signing Secret, whsec_…, is wanted (Clerk Dashboard → Webhooks → your endpoint → Signing Secret)"},
+		{"a Clerk live secret key", "sk_live_2pQAbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil, "the secret is a Clerk secret key (sk_…)"},
+		{"a Clerk publishable key", "pk_test_Y2xlcmsuZXhhbXBsZS50ZXN0JA", nil,
+			"the secret is a Clerk publishable key (pk_…), the one of the frontend; the endpoint's Signing Secret, whsec_…, is wanted"},
+		{"a Clerk secret key as additional secret", verifySecret, []string{"sk_live_2pQAbCdEfGhIjKlMnOpQrStUvWxYz0123456789"}, "additional secret #1 is a Clerk secret key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -429,7 +435,7 @@ func TestNewVerifierInvalidSecret(t *testing.T) {
 			assert.Nil(t, v)
 			assert.Contains(t, err.Error(), tt.wantText)
 			for _, s := range append([]string{tt.main}, tt.additional...) {
-				if enc := strings.TrimSpace(strings.TrimPrefix(s, "whsec_")); len(enc) > 3 {
+				if enc := strings.TrimSpace(strings.TrimPrefix(s, "whsec_")); len(enc) > 8 {
 					assert.NotContains(t, err.Error(), enc)
 				}
 			}
@@ -460,24 +466,45 @@ func TestNewVerifierAcceptsSecrets(t *testing.T) {
 	}
 }
 
-func TestNewVerifierRefusesHandlerOptions(t *testing.T) {
+// TestOptionTypes checks what the compiler holds to: a handler-only
+// option cannot be passed to NewVerifier, and a verifier option can be
+// passed to NewHandler.
+func TestOptionTypes(t *testing.T) {
+	verifierOption := reflect.TypeFor[clerkhook.VerifierOption]()
+	handlerOption := reflect.TypeFor[clerkhook.HandlerOption]()
 	tests := []struct {
-		name string
-		opt  clerkhook.Option
+		name        string
+		constructor any
+		verifier    bool
 	}{
-		{"WithTimeout", clerkhook.WithTimeout(time.Second)},
-		{"WithMaxBodyBytes", clerkhook.WithMaxBodyBytes(1024)},
-		{"WithLogger", clerkhook.WithLogger(slog.Default())},
-		{"WithEventHandler", clerkhook.WithEventHandler(clerkhook.EventUserCreated, func(context.Context, *clerkhook.Event) error { return nil })},
+		{"WithAdditionalSecrets", clerkhook.WithAdditionalSecrets, true},
+		{"WithTolerance", clerkhook.WithTolerance, true},
+		{"WithClock", clerkhook.WithClock, true},
+		{"WithLogger", clerkhook.WithLogger, false},
+		{"WithMaxBodyBytes", clerkhook.WithMaxBodyBytes, false},
+		{"WithTimeout", clerkhook.WithTimeout, false},
+		{"WithEventHandler", clerkhook.WithEventHandler, false},
+		{"WithObserver", clerkhook.WithObserver, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := clerkhook.NewVerifier(verifySecret, clerkhook.WithTolerance(time.Minute), tt.opt)
-			require.Error(t, err)
-			assert.Nil(t, v)
-			assert.Contains(t, err.Error(), tt.name)
+			fn := reflect.TypeOf(tt.constructor)
+			require.Equal(t, 1, fn.NumOut())
+			out := fn.Out(0)
+			assert.True(t, out.AssignableTo(handlerOption), "every option is one of NewHandler")
+			assert.Equal(t, tt.verifier, out.AssignableTo(verifierOption), "an option of NewVerifier")
 		})
 	}
+	assert.False(t, handlerOption.AssignableTo(verifierOption))
+}
+
+func TestZeroVerifierOption(t *testing.T) {
+	_, err := clerkhook.NewVerifier(verifySecret, clerkhook.VerifierOption{})
+	require.Error(t, err)
+	_, err = clerkhook.NewHandler(verifySecret, clerkhook.NewMemoryStore(), clerkhook.VerifierOption{})
+	require.Error(t, err)
+	_, err = clerkhook.NewHandler(verifySecret, clerkhook.NewMemoryStore(), nil)
+	require.Error(t, err)
 }
 
 func TestVerifyMap(t *testing.T) {
@@ -581,4 +608,46 @@ func FuzzVerify(f *testing.F) {
 		require.NoError(t, v.Verify(body, svixHeaders(id, now, sig+" "+good)))
 		require.NoError(t, v.Verify(body, webhookHeaders(id, now, good)))
 	})
+}
+
+func TestSecretFingerprint(t *testing.T) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(verifySecret, "whsec_"))
+	require.NoError(t, err)
+	sum := sha256.Sum256(key)
+	want := fmt.Sprintf("%x", sum[:4])
+
+	got, err := clerkhook.SecretFingerprint(verifySecret)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "the first 8 hex digits of the SHA-256 of the key")
+	assert.Len(t, got, 8)
+	bare, err := clerkhook.SecretFingerprint(strings.TrimPrefix(verifySecret, "whsec_"))
+	require.NoError(t, err)
+	assert.Equal(t, got, bare, "the prefix is not part of the key")
+
+	other, err := clerkhook.SecretFingerprint(verifyOtherSecret)
+	require.NoError(t, err)
+	assert.NotEqual(t, got, other)
+
+	_, err = clerkhook.SecretFingerprint("sk_test_abc")
+	assert.ErrorIs(t, err, clerkhook.ErrInvalidSecret)
+
+	v := newTestVerifier(t, verifySecret, clerkhook.WithAdditionalSecrets(verifyOtherSecret))
+	fps := v.SecretFingerprints()
+	assert.Equal(t, []string{got, other}, fps)
+	fps[0] = "changed"
+	assert.Equal(t, got, v.SecretFingerprints()[0], "the Verifier's own copy")
+}
+
+// TestVerifyNamesSvixHeaders checks that a request without any signature
+// header is told of the names Clerk sends.
+func TestVerifyNamesSvixHeaders(t *testing.T) {
+	v := newTestVerifier(t, verifySecret)
+	err := v.Verify([]byte(`{}`), http.Header{"Content-Type": {"application/json"}})
+	require.ErrorIs(t, err, clerkhook.ErrMissingHeaders)
+	assert.Contains(t, err.Error(), "none of svix-id, svix-timestamp, svix-signature (nor their webhook-* names) is present")
+	err = v.VerifyMap([]byte(`{}`), map[string]string{})
+	assert.Contains(t, err.Error(), "svix-id")
+
+	err = v.Verify([]byte(`{}`), http.Header{"Webhook-Id": {"msg_1"}})
+	assert.Contains(t, err.Error(), "webhook-timestamp is absent", "a request with webhook-* headers is told of those")
 }

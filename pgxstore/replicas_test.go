@@ -201,7 +201,7 @@ func testReplicas(t *testing.T, level string) {
 		clerkhook.EventOrganizationUpdated:           true,
 		clerkhook.EventOrganizationMembershipDeleted: true,
 	}
-	opts := []clerkhook.Option{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	opts := []clerkhook.HandlerOption{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	for typ := range handledTypes {
 		opts = append(opts, clerkhook.WithSupersededEventHandler(typ, countHandled))
 	}

@@ -45,10 +45,10 @@ const (
 
 // handlerOn returns a Handler over f's store with secret, logging to logs
 // and appending the error text of every observation to errs.
-func handlerOn(t *testing.T, f *fixture, secret string, logs *bytes.Buffer, errs *[]string, opts ...clerkhook.Option) http.Handler {
+func handlerOn(t *testing.T, f *fixture, secret string, logs *bytes.Buffer, errs *[]string, opts ...clerkhook.HandlerOption) http.Handler {
 	t.Helper()
 	var mu sync.Mutex
-	opts = append([]clerkhook.Option{
+	opts = append([]clerkhook.HandlerOption{
 		clerkhook.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))),
 		clerkhook.WithObserver(func(_ context.Context, o clerkhook.Observation) {
 			if o.Err != nil {
@@ -84,10 +84,10 @@ func deliver(t *testing.T, h http.Handler, secret, id string, body []byte) int {
 func TestHandlerStoresAwkwardText(t *testing.T) {
 	for _, path := range []struct {
 		name string
-		opts []clerkhook.Option
+		opts []clerkhook.HandlerOption
 	}{
 		{"hand decoder", nil},
-		{"reflective decoder", []clerkhook.Option{
+		{"reflective decoder", []clerkhook.HandlerOption{
 			clerkhook.WithEventHandler(clerkhook.EventUserUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationUpdated, func(context.Context, *clerkhook.Event) error { return nil }),
 			clerkhook.WithEventHandler(clerkhook.EventOrganizationMembershipCreated, func(context.Context, *clerkhook.Event) error { return nil }),

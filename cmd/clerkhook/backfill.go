@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/pgxstore"
@@ -22,7 +23,9 @@ version of a user always wins, so running both at once is safe, and running
 backfill again is harmless.
 
 It lists the users through Clerk's Backend API, 500 at a time, waiting when
-the API's rate limit says so. The secret key is the instance's, from the
+the API's rate limit says so, and shows its progress against the count of
+users the API gives, with the rate and the time left: on one line redrawn
+in place on a terminal, and a line per page otherwise. The secret key is the instance's, from the
 Clerk Dashboard (Configure → API keys); prefer CLERK_SECRET_KEY to -api-key,
 which other users of the machine can see in the process list.
 
@@ -61,12 +64,8 @@ of every delivery, and in the Clerk Dashboard).`)
 	if err != nil {
 		return usageError(stderr, f, "%v", err)
 	}
-	opts := []clerkhook.BackfillOption{
-		clerkhook.WithProgress(func(r clerkhook.BackfillReport) {
-			fmt.Fprintf(stderr, "page %d: %d users seen, %d written, %d stale, %d deleted\n",
-				r.Pages, r.Seen, r.Written, r.Stale, r.Deleted)
-		}),
-	}
+	progress := newProgress(stderr, time.Now)
+	opts := []clerkhook.BackfillOption{clerkhook.WithProgress(progress.update)}
 	if *pageSize < 1 || *pageSize > clerkhook.MaxBackfillPageSize {
 		return usageError(stderr, f, "-page-size %d: want 1 to %d", *pageSize, clerkhook.MaxBackfillPageSize)
 	}
@@ -95,7 +94,11 @@ of every delivery, and in the Clerk Dashboard).`)
 		return fail(stderr, f, "%v", err)
 	}
 	defer pool.Close()
+	if progress.total, err = api.CountUsers(ctx); err != nil {
+		fmt.Fprintf(stderr, "%s: progress without a total: %v\n", f.Name(), err)
+	}
 	report, err := clerkhook.Backfill(ctx, api, store, opts...)
+	progress.done()
 	fmt.Fprintf(stdout, "pages:   %d\nseen:    %d\nwritten: %d\nstale:   %d\ndeleted: %d\n",
 		report.Pages, report.Seen, report.Written, report.Stale, report.Deleted)
 	if *reconcile {

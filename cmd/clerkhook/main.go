@@ -4,6 +4,7 @@
 //	clerkhook serve -dev                 # the handler on :8080, with a fresh signing secret
 //	clerkhook send -url http://127.0.0.1:8080/webhooks/clerk -secret whsec_… -type user.updated
 //	clerkhook backfill -database-url postgres://…   # copy the users Clerk already has
+//	clerkhook verify capture.txt         # why a captured delivery is refused
 //	clerkhook secret                     # a new signing secret for tests
 //
 // Run "clerkhook <command> -h" for a command's flags. Secrets are read from
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -50,6 +52,7 @@ func commands() []command {
 		{"serve", "run the webhook handler on POST /webhooks/clerk, with GET /healthz", runServe},
 		{"send", "sign a test event as Svix does and POST it to a webhook endpoint", runSend},
 		{"backfill", "copy the users Clerk already has into the database", runBackfill},
+		{"verify", "say why a captured delivery verifies or not, check by check", verifyCommand(os.Stdin, time.Now)},
 		{"secret", "print a new webhook signing secret (whsec_…) for tests", runSecret},
 	}
 }
@@ -109,6 +112,12 @@ func newFlags(name, synopsis, about string) *flags {
 // the help was asked for, or the command line is wrong and has been
 // reported on stderr.
 func (f *flags) parse(args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	return f.parseArgs(args, 0, stdout, stderr)
+}
+
+// parseArgs is parse for a command that takes up to maxArgs arguments
+// after its flags.
+func (f *flags) parseArgs(args []string, maxArgs int, stdout, stderr io.Writer) (code int, ok bool) {
 	f.SetOutput(stderr)
 	err := f.Parse(args)
 	switch {
@@ -120,8 +129,8 @@ func (f *flags) parse(args []string, stdout, stderr io.Writer) (code int, ok boo
 		fmt.Fprintln(stderr)
 		f.help(stderr)
 		return exitUsage, false
-	case f.NArg() > 0:
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n\n", f.Name(), f.Arg(0))
+	case f.NArg() > maxArgs:
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n\n", f.Name(), f.Arg(maxArgs))
 		f.help(stderr)
 		return exitUsage, false
 	}

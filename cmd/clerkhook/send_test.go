@@ -171,6 +171,9 @@ func TestSendFailures(t *testing.T) {
 			[]string{`-type "user.exploded" is not an event type Clerk sends; -type supports organization.created`}},
 		{"-type and -file", []string{"-url", e.url, "-secret", e.secret, "-type", "user.created", "-file", missing}, 2, []string{"-type and -file exclude each other"}},
 		{"-repeat 0", []string{"-url", e.url, "-secret", e.secret, "-repeat", "0"}, 2, []string{"-repeat 0: send at least once"}},
+		{"-user-id for an organization", []string{"-url", e.url, "-secret", e.secret, "-type", "organization.created", "-user-id", "user_2x"}, 2,
+			[]string{"-user-id is for the user.* and organizationMembership.* types"}},
+		{"-user-id with -file", []string{"-url", e.url, "-secret", e.secret, "-file", missing, "-user-id", "user_2x"}, 2, []string{"-user-id is for the events of -type"}},
 		{"a missing file", []string{"-url", e.url, "-secret", e.secret, "-file", missing}, 1, []string{"missing.json: no such file"}},
 		{"an unreachable endpoint", []string{"-url", unreachable, "-secret", e.secret}, 1, []string{"cannot reach " + unreachable, "connection refused"}},
 		{"another endpoint's secret", []string{"-url", e.url, "-secret", clerkhooktest.NewSecret()}, 1, []string{"the endpoint refused the signature"}},
@@ -190,4 +193,68 @@ func TestSendFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSendPlaysTheLifeOfOneUser(t *testing.T) {
+	cleanEnv(t)
+	e := newEndpoint(t)
+	ctx := context.Background()
+	const userID = "user_2oneLife"
+	send := func(typ string) string {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, "send", "-url", e.url, "-secret", e.secret, "-type", typ, "-user-id", userID)
+		require.Equal(t, 0, code, stderr)
+		m := sentObject.FindStringSubmatch(stdout)
+		require.NotNil(t, m, stdout)
+		assert.Contains(t, stdout, "200 OK: processed", "each event is newer than the one before")
+		return m[3]
+	}
+
+	assert.Equal(t, userID, send(clerkhook.EventUserCreated))
+	created, err := e.store.User(ctx, userID)
+	require.NoError(t, err)
+	send(clerkhook.EventUserUpdated)
+	updated, err := e.store.User(ctx, userID)
+	require.NoError(t, err)
+	assert.Greater(t, updated.UpdatedAt, created.UpdatedAt)
+	assert.NotEmpty(t, updated.PhoneNumbers, "the update's data")
+	code, body, stderr := runCLI(t, "send", "-print", "-type", clerkhook.EventOrganizationMembershipCreated, "-user-id", userID)
+	require.Equal(t, 0, code, stderr)
+	evt, err := clerkhook.ParseEvent([]byte(body))
+	require.NoError(t, err)
+	m, err := evt.OrganizationMembership()
+	require.NoError(t, err)
+	assert.Equal(t, userID, m.UserID())
+	file := filepath.Join(t.TempDir(), "membership.json")
+	require.NoError(t, os.WriteFile(file, []byte(body), 0o600))
+	code, _, stderr = runCLI(t, "send", "-url", e.url, "-secret", e.secret, "-file", file)
+	require.Equal(t, 0, code, stderr)
+	_, err = e.store.Membership(ctx, m.OrganizationID(), userID)
+	require.NoError(t, err)
+	assert.Equal(t, userID, send(clerkhook.EventUserDeleted))
+	_, err = e.store.User(ctx, userID)
+	assert.ErrorIs(t, err, clerkhook.ErrUserNotFound)
+}
+
+func TestSendPrint(t *testing.T) {
+	cleanEnv(t)
+	code, stdout, stderr := runCLI(t, "send", "-print", "-type", "user.updated", "-user-id", "user_2printed")
+
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr)
+	evt, err := clerkhook.ParseEvent([]byte(stdout))
+	require.NoError(t, err, "the body, and nothing else")
+	assert.Equal(t, clerkhook.EventUserUpdated, evt.Type)
+	u, err := evt.User()
+	require.NoError(t, err)
+	assert.Equal(t, "user_2printed", u.ID)
+
+	file := filepath.Join(t.TempDir(), "event.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"type":"session.created","object":"event","data":{}}`), 0o600))
+	code, stdout, _ = runCLI(t, "send", "-print", "-file", file)
+	require.Equal(t, 0, code)
+	assert.Equal(t, `{"type":"session.created","object":"event","data":{}}`, stdout, "a file's bytes as they are")
+
+	code, _, _ = runCLI(t, "send", "-h")
+	assert.Equal(t, 0, code)
 }

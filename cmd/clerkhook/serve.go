@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clerkhook/clerkhook"
@@ -39,11 +41,18 @@ It keeps the users, organizations and memberships in memory, or in
 PostgreSQL with -database-url, whose tables it creates or migrates first.
 It logs one line per delivery, never the secret or personal data.
 
+During a rotation of the signing secret, give the old and the new one,
+separated by a comma or a space, in -secret or CLERK_WEBHOOK_SECRET. At
+start-up it logs the fingerprint of each secret (the first 8 hex digits of
+the SHA-256 of its key), which the log line of each delivery repeats for
+the secret that verified it.
+
 For local development, "clerkhook serve -dev" makes up a signing secret and
-prints it with the "clerkhook send" command that delivers a test event.`)
+prints it with the "clerkhook send" command that delivers a test event, and
+answers GET /users/{id} with the user the store holds, as JSON.`)
 	addr := f.String("addr", ":8080", "the address to listen on; 127.0.0.1:0 picks a free port")
-	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_… (default $CLERK_WEBHOOK_SECRET)")
-	dev := f.Bool("dev", false, "without a secret, make one up and print it (on stderr)")
+	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_…, or several separated by commas (default $CLERK_WEBHOOK_SECRET)")
+	dev := f.Bool("dev", false, "development mode: without a secret, make one up and print it (on stderr); answer GET /users/{id}")
 	databaseFlag := f.String("database-url", "", "PostgreSQL to keep the data in (default $DATABASE_URL; without either, memory)")
 	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
 	logFormat := f.String("log-format", "text", "the format of the log on stderr: text or json")
@@ -62,19 +71,22 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 	}
 	logger := slog.New(logHandler)
 
-	secret := fromEnv(*secretFlag, "CLERK_WEBHOOK_SECRET")
+	secrets := splitSecrets(fromEnv(*secretFlag, "CLERK_WEBHOOK_SECRET"))
 	madeUp := false
-	if secret == "" {
+	if len(secrets) == 0 {
 		if !*dev {
 			return usageError(stderr, f, "no signing secret: pass -secret or set CLERK_WEBHOOK_SECRET to your endpoint's Signing Secret "+
 				"(Clerk Dashboard → Webhooks → your endpoint → Signing Secret); for local development, pass -dev to make one up, "+
 				"or run \"clerkhook secret\"")
 		}
-		secret, madeUp = clerkhooktest.NewSecret(), true
+		secrets, madeUp = []string{clerkhooktest.NewSecret()}, true
 	}
-	if _, err := clerkhook.NewVerifier(secret); err != nil {
+	secret, rotation := secrets[0], clerkhook.WithAdditionalSecrets(secrets[1:]...)
+	verifier, err := clerkhook.NewVerifier(secret, rotation)
+	if err != nil {
 		return usageError(stderr, f, "%v", err)
 	}
+	logger.Info("signing secrets", "fingerprints", strings.Join(verifier.SecretFingerprints(), ","))
 
 	var store clerkhook.UserStore
 	var health func(context.Context) error
@@ -90,7 +102,7 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 		store = clerkhook.NewMemoryStore()
 		logger.Info("using an in-memory store: its contents are lost when the server stops; pass -database-url to keep them")
 	}
-	webhook, err := clerkhook.NewHandler(secret, store, clerkhook.WithLogger(logger))
+	webhook, err := clerkhook.NewHandler(secret, store, rotation, clerkhook.WithLogger(logger))
 	if err != nil {
 		return fail(stderr, f, "%v", err)
 	}
@@ -100,7 +112,7 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 		return fail(stderr, f, "%v", err)
 	}
 	srv := &http.Server{
-		Handler:           newServeMux(webhook, health, logger),
+		Handler:           newServeMux(webhook, health, devReader(*dev, store), logger),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -112,8 +124,12 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 	logger.Info("listening", "addr", ln.Addr().String(), "webhook", "POST /webhooks/clerk", "health", "GET /healthz")
 	if madeUp {
 		url := "http://" + loopback(ln.Addr()) + "/webhooks/clerk"
-		fmt.Fprintf(stderr, "\n-dev: made up the signing secret %s\nSend a test delivery with:\n\n  clerkhook send -url %s -secret %s -type user.created\n\n",
-			secret, url, secret)
+		fmt.Fprintf(stderr, "\n-dev: made up the signing secret %s\nSend a test delivery with:\n\n  clerkhook send -url %s -secret %s -type user.created\n\n"+
+			"or, from a checkout of clerkhook:\n\n  go run ./cmd/clerkhook send -url %s -secret %s -type user.created\n\n",
+			secret, url, secret, url, secret)
+	}
+	if *dev {
+		logger.Info("development mode: GET /users/{id} answers with the stored user")
 	}
 
 	select {
@@ -133,11 +149,38 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 	return exitOK
 }
 
+// devReader returns the reader of GET /users/{id}: the store in
+// development mode, when it reads users, and nil otherwise.
+func devReader(dev bool, store clerkhook.UserStore) clerkhook.UserReader {
+	if r, ok := store.(clerkhook.UserReader); ok && dev {
+		return r
+	}
+	return nil
+}
+
 // newServeMux routes the webhook and the health check. health, when not
-// nil, checks the database.
-func newServeMux(webhook http.Handler, health func(context.Context) error, logger *slog.Logger) *http.ServeMux {
+// nil, checks the database; users, when not nil, answers GET /users/{id}.
+func newServeMux(webhook http.Handler, health func(context.Context) error, users clerkhook.UserReader, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/clerk", webhook)
+	if users != nil {
+		mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+			u, err := users.User(r.Context(), r.PathValue("id"))
+			switch {
+			case errors.Is(err, clerkhook.ErrUserNotFound):
+				http.Error(w, "not found", http.StatusNotFound)
+				return
+			case err != nil:
+				logger.Error("reading a user failed", "error", err)
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(u)
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if health != nil {

@@ -140,9 +140,15 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, "ok\n", body)
 	status, _ = get(t, base+"/webhooks/clerk")
 	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	status, _ = get(t, base+"/users/user_2any")
+	assert.Equal(t, http.StatusNotFound, status, "GET /users/{id} is for development mode only")
 
 	assert.Equal(t, 0, s.stop(t))
 	log := s.stderr()
+	fp, err := clerkhook.SecretFingerprint(secret)
+	require.NoError(t, err)
+	assert.Contains(t, log, `"msg":"signing secrets","fingerprints":"`+fp+`"`, "the fingerprints at start-up")
+	assert.Contains(t, log, `"secret_fingerprint":"`+fp+`"`, "and in each delivery's line")
 	assert.Contains(t, log, `"msg":"shutting down"`)
 	assert.Contains(t, log, `"outcome":"duplicate"`)
 	assert.NotContains(t, log, secret)
@@ -154,8 +160,10 @@ func TestServe(t *testing.T) {
 func TestServeDev(t *testing.T) {
 	cleanEnv(t)
 	s := startServe(t, "-addr", "127.0.0.1:0", "-dev")
-	m := s.waitFor(t, regexp.MustCompile(`\n  clerkhook (send -url \S+ -secret (whsec_\S+) -type user.created)\n`))
-	secret := m[2]
+	m := s.waitFor(t, regexp.MustCompile(`\n  clerkhook (send -url (\S+)/webhooks/clerk -secret (whsec_\S+) -type user.created)\n`))
+	base, secret := m[2], m[3]
+	goRun := s.waitFor(t, regexp.MustCompile(`\n  go run \./cmd/clerkhook (send -url \S+ -secret \S+ -type user.created)\n`))
+	assert.Equal(t, m[1], goRun[1], "the go run form runs the same command")
 
 	code, stdout, stderr := runCLI(t, strings.Fields(m[1])...)
 
@@ -163,8 +171,19 @@ func TestServeDev(t *testing.T) {
 	assert.Contains(t, stdout, "attempt 1/1: 200 OK: processed\n")
 	_, err := clerkhook.NewVerifier(secret)
 	assert.NoError(t, err)
+
+	userID := regexp.MustCompile(`user\.created (user_\S+)\n`).FindStringSubmatch(stdout)
+	require.NotNil(t, userID, stdout)
+	status, body := get(t, base+"/users/"+userID[1])
+	assert.Equal(t, http.StatusOK, status)
+	var u clerkhook.User
+	require.NoError(t, json.Unmarshal([]byte(body), &u), body)
+	assert.Equal(t, userID[1], u.ID)
+	status, _ = get(t, base+"/users/user_2neverSent")
+	assert.Equal(t, http.StatusNotFound, status)
+
 	assert.Equal(t, 0, s.stop(t))
-	assert.Equal(t, 2, strings.Count(s.stderr(), secret), "the secret is printed for -dev, and never logged")
+	assert.Equal(t, 3, strings.Count(s.stderr(), secret), "the secret is printed for -dev, with the two commands, and never logged")
 }
 
 func TestServeWithPostgreSQL(t *testing.T) {
@@ -233,4 +252,25 @@ func TestServeFailures(t *testing.T) {
 			assert.NotContains(t, stderr, secret)
 		})
 	}
+}
+
+func TestServeDuringARotation(t *testing.T) {
+	cleanEnv(t)
+	newSecret, oldSecret := clerkhooktest.NewSecret(), clerkhooktest.NewSecret()
+	s := startServe(t, "-addr", "127.0.0.1:0", "-secret", newSecret+","+oldSecret, "-log-format", "json")
+	base := "http://" + s.waitFor(t, listeningJSON)[1]
+
+	code, _, stderr := runCLI(t, "send", "-url", base+"/webhooks/clerk", "-secret", oldSecret)
+
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 0, s.stop(t))
+	newFP, err := clerkhook.SecretFingerprint(newSecret)
+	require.NoError(t, err)
+	oldFP, err := clerkhook.SecretFingerprint(oldSecret)
+	require.NoError(t, err)
+	log := s.stderr()
+	assert.Contains(t, log, `"fingerprints":"`+newFP+","+oldFP+`"`)
+	assert.Contains(t, log, `"secret_fingerprint":"`+oldFP+`"`, "the delivery was verified by the old secret")
+	assert.NotContains(t, log, newSecret)
+	assert.NotContains(t, log, oldSecret)
 }

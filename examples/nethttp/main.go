@@ -1,6 +1,7 @@
 // Command nethttp is a webhook receiver on the standard library's ServeMux:
-// the handler keeps an in-memory copy of the Clerk instance's users, and a
-// second route reads one back. It reads the signing secret from
+// the handler keeps an in-memory copy of the Clerk instance's users, a
+// second route reads one back, and GET /healthz answers a load balancer's
+// or an orchestrator's health checks. It reads the signing secret from
 // CLERK_WEBHOOK_SECRET and the port from PORT (default 8080).
 //
 //	CLERK_WEBHOOK_SECRET=whsec_... go run ./examples/nethttp
@@ -10,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -54,7 +56,7 @@ func run(logger *slog.Logger) error {
 	defer stop()
 	errs := make(chan error, 1)
 	go func() { errs <- srv.ListenAndServe() }()
-	logger.Info("listening", "addr", srv.Addr, "webhook", "POST /webhooks/clerk")
+	logger.Info("listening", "addr", srv.Addr, "webhook", "POST /webhooks/clerk", "health", "GET /healthz")
 	select {
 	case err := <-errs:
 		return err
@@ -65,7 +67,7 @@ func run(logger *slog.Logger) error {
 	return srv.Shutdown(shutdown)
 }
 
-// newMux routes the webhook and the read-back endpoint.
+// newMux routes the webhook, the read-back endpoint and the health check.
 func newMux(secret string, logger *slog.Logger) (*http.ServeMux, error) {
 	store := clerkhook.NewMemoryStore()
 	webhook, err := clerkhook.NewHandler(secret, store, clerkhook.WithLogger(logger))
@@ -74,6 +76,12 @@ func newMux(secret string, logger *slog.Logger) (*http.ServeMux, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/clerk", webhook)
+	// The store is in memory: when the process answers, it works. A
+	// service on a database would ping it here.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		u, err := store.User(r.Context(), r.PathValue("id"))
 		if errors.Is(err, clerkhook.ErrUserNotFound) {

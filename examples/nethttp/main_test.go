@@ -46,6 +46,26 @@ func TestServerSyncsUsers(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
 
+func TestHealthz(t *testing.T) {
+	mux, err := newMux(clerkhooktest.NewSecret(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	resp, err := srv.Client().Get(srv.URL + "/healthz")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "ok\n", string(body))
+
+	resp, err = srv.Client().Post(srv.URL+"/healthz", "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
 func TestNewMuxRefusesABadSecret(t *testing.T) {
 	_, err := newMux("not a secret", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	assert.ErrorIs(t, err, clerkhook.ErrInvalidSecret)

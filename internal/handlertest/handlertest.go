@@ -70,11 +70,11 @@ type fixture struct {
 	lapse       func(t *testing.T)
 }
 
-func newFixture(t *testing.T, newStore NewStore, opts ...clerkhook.Option) *fixture {
+func newFixture(t *testing.T, newStore NewStore, opts ...clerkhook.HandlerOption) *fixture {
 	t.Helper()
 	s, lapse := newStore(t)
 	f := &fixture{secret: clerkhooktest.NewSecret(), completions: make(chan string, 64), lapse: lapse}
-	opts = append([]clerkhook.Option{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	opts = append([]clerkhook.HandlerOption{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
 	h, err := clerkhook.NewHandler(f.secret, completions{s, f.completions}, opts...)
 	require.NoError(t, err)
 	f.h = h
