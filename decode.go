@@ -45,20 +45,30 @@ func (w *wireEvent[T]) event(data []byte) *Event {
 // ParseEvent decodes the envelope of a webhook body. It does not verify the
 // signature: call it on a body that [Verifier.Verify] has accepted, or let
 // [Handler] or [Middleware] do both. Its errors match [ErrInvalidEvent] and
-// never quote the payload.
+// never quote the payload. It is tolerant, as Clerk's payloads drift: a
+// member other than type and data whose value does not fit its field, such
+// as a timestamp sent as a string, leaves the field at its zero value.
 func ParseEvent(payload []byte) (*Event, error) {
+	evt, _, err := parseEvent(payload)
+	return evt, err
+}
+
+// parseEvent is ParseEvent, which also returns the anomalies of the
+// envelope (see unmarshalTolerant).
+func parseEvent(payload []byte) (*Event, []string, error) {
 	// The data is validated and copied as raw bytes, not decoded.
 	var w wireEvent[jsontext.Value]
-	if err := json.Unmarshal(payload, &w, decodeOptions); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidEvent, jsonErrorText(err))
+	anomalies, err := unmarshalTolerant(payload, &w, "", envelopeIdentity)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInvalidEvent, jsonErrorText(err))
 	}
 	if w.Type == "" {
-		return nil, fmt.Errorf("%w: no type", ErrInvalidEvent)
+		return nil, nil, fmt.Errorf("%w: no type", ErrInvalidEvent)
 	}
 	if w.Data == nil || w.Data.Kind() != '{' {
-		return nil, fmt.Errorf("%w: data is not an object", ErrInvalidEvent)
+		return nil, nil, fmt.Errorf("%w: data is not an object", ErrInvalidEvent)
 	}
-	return w.event(*w.Data), nil
+	return w.event(*w.Data), anomalies, nil
 }
 
 // decodeTyped decodes payload in one pass, its data straight into a T, for
@@ -134,19 +144,42 @@ func typeValue(rest []byte) string {
 // decodeData decodes e.Data into a new T after checking that e's type
 // carries the shape s.
 func decodeData[T any](e *Event, s shape) (*T, error) {
-	if err := checkShape(e, s); err != nil {
-		return nil, err
+	v, _, err := decodeRecord[T](e, s, nil)
+	return v, err
+}
+
+// decodeRecord decodes the data of e, which must have the shape sh, into a
+// new T: by hand with read, when read is not nil and does not give up, or
+// with unmarshalData, which tolerates drift. It also returns the
+// anomalies, which only unmarshalData finds: the hand decoder gives up on
+// a value that does not fit.
+func decodeRecord[T any](e *Event, sh shape, read func(*scanner, *T)) (*T, []string, error) {
+	if err := checkShape(e, sh); err != nil {
+		return nil, nil, err
+	}
+	if read != nil {
+		s := scanner{buf: e.Data}
+		v := new(T)
+		read(&s, v)
+		s.end()
+		if !s.failed {
+			return v, nil, nil
+		}
 	}
 	return unmarshalData[T](e)
 }
 
-// unmarshalData decodes e.Data into a new T with the reflective decoder.
-func unmarshalData[T any](e *Event) (*T, error) {
-	var v T
-	if err := json.Unmarshal(e.Data, &v, decodeOptions); err != nil {
-		return nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
+// unmarshalData decodes e.Data into a new T with the reflective decoder,
+// tolerantly: a value that does not fit its field leaves the field at its
+// zero value and is returned as an anomaly under "/data", unless it is the
+// record's id or version (see recordIdentity).
+func unmarshalData[T any](e *Event) (*T, []string, error) {
+	v := new(T)
+	anomalies, err := unmarshalTolerant(e.Data, v, "/data", recordIdentity)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
 	}
-	return &v, nil
+	return v, anomalies, nil
 }
 
 // checkShape reports whether e's type carries the shape s.
@@ -171,6 +204,8 @@ func jsonErrorText(err error) string {
 	var semantic *json.SemanticError
 	var syntactic *jsontext.SyntacticError
 	switch {
+	case errors.Is(err, errTooManyAnomalies):
+		return err.Error()
 	case errors.As(err, &semantic):
 		where := ""
 		if semantic.JSONPointer != "" {

@@ -35,6 +35,11 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 		case "event_attributes":
 			s.checkEventAttributes()
 		case "data":
+			if v != nil {
+				// ParseEvent keeps the last of repeated data objects, the
+				// reflective decoder of a T merges them: give up.
+				s.fail()
+			}
 			optObject(&s, &v, data)
 		default:
 			s.skip()
@@ -48,19 +53,11 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 }
 
 // decodeFast decodes the data of e, which must have the shape sh, into a T
-// read by data, or with the reflective decoder when data gives up.
+// read by data, or with the reflective decoder when data gives up; see
+// decodeRecord.
 func decodeFast[T any](e *Event, sh shape, data func(*scanner, *T)) (*T, error) {
-	if err := checkShape(e, sh); err != nil {
-		return nil, err
-	}
-	s := scanner{buf: e.Data}
-	v := new(T)
-	data(&s, v)
-	s.end()
-	if s.failed {
-		return unmarshalData[T](e)
-	}
-	return v, nil
+	v, _, err := decodeRecord(e, sh, data)
+	return v, err
 }
 
 // checkEventAttributes consumes the event_attributes of an envelope, which

@@ -121,6 +121,17 @@ type Observation struct {
 	Duration time.Duration
 	// Err is the error of a rejected or failed delivery.
 	Err error
+	// Anomalies lists the values of the event that did not fit their
+	// fields, which were left at their zero values (the record's raw data
+	// keeps them): Clerk's payloads drift from its documentation. Each is
+	// a JSON pointer made only of the schema's field names and list
+	// indexes, such as "/data/has_image" or
+	// "/data/email_addresses/0/verification/attempts"; a name that is no
+	// field of the typed shapes, such as a metadata key, is "*". It is nil
+	// when every value fitted, and for rejected requests: a record whose
+	// id or updated_at (for a membership, also its organization's id or
+	// its user's id) does not fit is refused with 400.
+	Anomalies []string
 }
 
 // delivery is what the Handler knows of one request as it goes.
@@ -132,6 +143,8 @@ type delivery struct {
 	reason   string
 	status   int
 	err      error
+	// anomalies are the event's values that did not fit their fields.
+	anomalies []string
 }
 
 // ServeHTTP implements http.Handler.
@@ -162,6 +175,7 @@ func (h *Handler) observe(ctx context.Context, d *delivery, took time.Duration) 
 		Status:     d.status,
 		Duration:   took,
 		Err:        d.err,
+		Anomalies:  d.anomalies,
 	}
 	if d.event != nil {
 		o.EventType = d.event.Type
@@ -209,19 +223,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	// Nothing decoded may point into buf, which is reused.
-	evt, data, err := h.decode(buf.Bytes())
+	evt, data, anomalies, err := h.decode(buf.Bytes())
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return
 	}
 	evt.ID = d.id
 	d.event = evt
-	var job work
+	job := work{anomalies: anomalies}
 	todo, err := h.plan(evt, data, &job)
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return
 	}
+	d.anomalies = job.anomalies
 	if !todo {
 		d.status, d.outcome = http.StatusOK, OutcomeIgnored
 		return
@@ -281,6 +296,8 @@ type work struct {
 	// (see DeliveryWriter).
 	once     bool
 	handlers []EventHandlerFunc
+	// anomalies are the values of the event that did not fit their fields.
+	anomalies []string
 }
 
 // storeWrite names the store method a delivery calls.
@@ -299,9 +316,10 @@ const (
 // decode parses a verified body. An event whose data the handler stores and
 // no event handler wants, the bulk of deliveries, is decoded in one pass
 // into its typed data, which is returned, and without its raw data: by
-// hand (fastdecode.go) for users, organizations and memberships. Any other
-// takes ParseEvent, and returns no typed data.
-func (h *Handler) decode(body []byte) (*Event, any, error) {
+// hand (fastdecode.go) for users, organizations and memberships. Any other,
+// and any that does not fit its types, takes ParseEvent, and returns no
+// typed data but the anomalies of the envelope.
+func (h *Handler) decode(body []byte) (*Event, any, []string, error) {
 	if typ := guessType(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
 		var evt *Event
 		var data any
@@ -325,20 +343,23 @@ func (h *Handler) decode(body []byte) (*Event, any, error) {
 			}
 		}
 		if ok {
-			return evt, data, nil
+			return evt, data, nil, nil
 		}
 	}
-	evt, err := ParseEvent(body)
-	return evt, nil, err
+	evt, anomalies, err := parseEvent(body)
+	return evt, nil, anomalies, err
 }
 
-// typedData returns the data of evt as a T: data when decode has decoded
-// it already, or what the accessor decodes.
-func typedData[T any](evt *Event, data any, accessor func(*Event) (*T, error)) (*T, error) {
+// typedData returns the data of evt, of shape sh, as a T: data when decode
+// has decoded it already, or what decodeRecord decodes, whose anomalies it
+// adds to w.
+func typedData[T any](evt *Event, data any, w *work, sh shape, read func(*scanner, *T)) (*T, error) {
 	if v, ok := data.(*T); ok {
 		return v, nil
 	}
-	return accessor(evt)
+	v, anomalies, err := decodeRecord(evt, sh, read)
+	w.anomalies = append(w.anomalies, anomalies...)
+	return v, err
 }
 
 // plan decides what the delivery does, decoding the event's data unless
@@ -350,30 +371,30 @@ func (h *Handler) plan(evt *Event, data any, w *work) (bool, error) {
 	var err error
 	switch evt.Type {
 	case EventUserCreated, EventUserUpdated:
-		if w.user, err = typedData(evt, data, (*Event).User); err == nil {
+		if w.user, err = typedData(evt, data, w, shapeUser, (*scanner).user); err == nil {
 			w.objectID, w.write = w.user.ID, upsertUser
 		}
 	case EventUserDeleted:
 		var del *DeletedObject
-		if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
+		if del, err = typedData[DeletedObject](evt, data, w, shapeDeletedObject, nil); err == nil {
 			w.objectID, w.write, w.deletedAt = del.ID, deleteUser, h.eventTime(evt)
 		}
 	case EventOrganizationCreated, EventOrganizationUpdated:
 		if h.orgs != nil {
-			if w.org, err = typedData(evt, data, (*Event).Organization); err == nil {
+			if w.org, err = typedData(evt, data, w, shapeOrganization, (*scanner).organization); err == nil {
 				w.objectID, w.write = w.org.ID, upsertOrganization
 			}
 		}
 	case EventOrganizationDeleted:
 		if h.orgs != nil {
 			var del *DeletedObject
-			if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
+			if del, err = typedData[DeletedObject](evt, data, w, shapeDeletedObject, nil); err == nil {
 				w.objectID, w.write, w.deletedAt = del.ID, deleteOrganization, h.eventTime(evt)
 			}
 		}
 	case EventOrganizationMembershipCreated, EventOrganizationMembershipUpdated, EventOrganizationMembershipDeleted:
 		if h.memberships != nil {
-			if w.membership, err = typedData(evt, data, (*Event).OrganizationMembership); err == nil {
+			if w.membership, err = typedData(evt, data, w, shapeOrganizationMembership, (*scanner).organizationMembership); err == nil {
 				w.objectID, w.write = w.membership.ID, upsertMembership
 				if w.membership.OrganizationID() == "" || w.membership.UserID() == "" {
 					return false, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
@@ -554,14 +575,15 @@ func (h *Handler) settle(ctx context.Context, r *delivery) {
 const maxLoggedIDBytes = 128
 
 // log writes the one line of a delivery: Info when it was accepted, Warn
-// when it was refused, Error when it failed. It never logs the body or
-// anything from it but ids and the type.
+// when it was refused or some of its values did not fit their fields,
+// Error when it failed. It never logs the body or anything from it but ids,
+// the type, and the places of the anomalies in the schema.
 func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	level := slog.LevelInfo
 	switch {
 	case d.status >= 500:
 		level = slog.LevelError
-	case d.status >= 400:
+	case d.status >= 400, len(d.anomalies) > 0:
 		level = slog.LevelWarn
 	}
 	if !h.logger.Enabled(ctx, level) {
@@ -588,6 +610,9 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	}
 	if d.err != nil {
 		attrs = append(attrs, slog.String("error", d.err.Error()))
+	}
+	if len(d.anomalies) > 0 {
+		attrs = append(attrs, slog.Any("anomalies", d.anomalies))
 	}
 	h.logger.LogAttrs(ctx, level, "clerk webhook", attrs...)
 }
