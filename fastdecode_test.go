@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,8 +144,8 @@ func FuzzFastDecode(f *testing.F) {
 }
 
 // fastDecodeSeeds are every fixture, pretty and compact, as a body, as a
-// body of the type the fuzz target asks for, as bare data, and with its
-// values nulled; and the tricky inputs of TestFastDecodeTricky and
+// body of the type the fuzz target asks for, as bare data, with its values
+// nulled, and drifted; and the tricky inputs of TestFastDecodeTricky and
 // TestFastDecodeEnvelope.
 func fastDecodeSeeds(tb testing.TB) [][]byte {
 	tb.Helper()
@@ -166,6 +167,9 @@ func fastDecodeSeeds(tb testing.TB) [][]byte {
 		seeds = append(seeds, e.Data, compacted(tb, e.Data))
 		if handled {
 			for _, data := range nulledVariants(tb, compacted(tb, e.Data)) {
+				seeds = append(seeds, data, envelopeOf(target, data))
+			}
+			for _, data := range driftedVariants(tb, compacted(tb, e.Data)) {
 				seeds = append(seeds, data, envelopeOf(target, data))
 			}
 		}
@@ -226,9 +230,41 @@ func nulledVariants(tb testing.TB, data []byte) [][]byte {
 	return variants
 }
 
+// driftedVariants returns data with values of the wrong kind, as Clerk's
+// payloads sometimes carry them: its numbers in strings, its booleans in
+// strings, its nested strings as numbers, and at each depth in turn its
+// objects as lists and its lists as objects.
+func driftedVariants(tb testing.TB, data []byte) [][]byte {
+	tb.Helper()
+	quoted := func(v jsontext.Value) jsontext.Value { return jsontext.Value(strconv.Quote(string(v))) }
+	variants := [][]byte{
+		rewritten(tb, data, func(_ int, k jsontext.Kind) bool { return k == '0' }, quoted),
+		rewritten(tb, data, func(_ int, k jsontext.Kind) bool { return k == 't' || k == 'f' }, quoted),
+		rewritten(tb, data, func(d int, k jsontext.Kind) bool { return d > 1 && k == '"' },
+			func(jsontext.Value) jsontext.Value { return jsontext.Value("7") }),
+	}
+	swapped := func(v jsontext.Value) jsontext.Value {
+		if v.Kind() == '{' {
+			return jsontext.Value("[]")
+		}
+		return jsontext.Value("{}")
+	}
+	for depth := 1; depth <= 3; depth++ {
+		variants = append(variants, rewritten(tb, data, func(d int, k jsontext.Kind) bool { return d == depth && (k == '{' || k == '[') }, swapped))
+	}
+	return variants
+}
+
 // nulled rewrites data with null for each value, not member name, that
 // pick chooses by its nesting depth (1 for the members of data) and kind.
 func nulled(tb testing.TB, data []byte, pick func(depth int, k jsontext.Kind) bool) []byte {
+	tb.Helper()
+	return rewritten(tb, data, pick, func(jsontext.Value) jsontext.Value { return jsontext.Value("null") })
+}
+
+// rewritten rewrites data with replace of each value, not member name, that
+// pick chooses by its nesting depth (1 for the members of data) and kind.
+func rewritten(tb testing.TB, data []byte, pick func(depth int, k jsontext.Kind) bool, replace func(jsontext.Value) jsontext.Value) []byte {
 	tb.Helper()
 	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
 	var out bytes.Buffer
@@ -242,8 +278,9 @@ func nulled(tb testing.TB, data []byte, pick func(depth int, k jsontext.Kind) bo
 		parent, n := dec.StackIndex(depth)
 		isName := parent == '{' && n%2 == 0
 		if depth > 0 && !isName && k != '}' && k != ']' && pick(depth, k) {
-			require.NoError(tb, dec.SkipValue())
-			require.NoError(tb, enc.WriteToken(jsontext.Null))
+			v, err := dec.ReadValue()
+			require.NoError(tb, err)
+			require.NoError(tb, enc.WriteValue(replace(v)))
 			continue
 		}
 		tok, err := dec.ReadToken()
