@@ -84,7 +84,9 @@ func member(v any, path ...any) map[string]any {
 
 func driftCases() []driftCase {
 	user := func(f func(u *clerkhook.User)) func(any) { return func(v any) { f(v.(*clerkhook.User)) } }
-	org := func(f func(o *clerkhook.Organization)) func(any) { return func(v any) { f(v.(*clerkhook.Organization)) } }
+	org := func(f func(o *clerkhook.Organization)) func(any) {
+		return func(v any) { f(v.(*clerkhook.Organization)) }
+	}
 	membership := func(f func(m *clerkhook.OrganizationMembership)) func(any) {
 		return func(v any) { f(v.(*clerkhook.OrganizationMembership)) }
 	}
@@ -109,8 +111,10 @@ func driftCases() []driftCase {
 			want:  []string{"/data/email_addresses/0/verification/attempts"},
 			zero:  user(func(u *clerkhook.User) { u.EmailAddresses[0].Verification.Attempts = nil })},
 		{name: "a passkey a number", typ: clerkhook.EventUserUpdated, record: driftUser(),
-			drift: func(body map[string]any) { member(body, "data")["passkeys"] = []any{31337, member(body, "data", "passkeys", 0)} },
-			want:  []string{"/data/passkeys/0"},
+			drift: func(body map[string]any) {
+				member(body, "data")["passkeys"] = []any{31337, member(body, "data", "passkeys", 0)}
+			},
+			want: []string{"/data/passkeys/0"},
 			zero: user(func(u *clerkhook.User) {
 				u.Passkeys = append([]clerkhook.Passkey{{}}, u.Passkeys...)
 			})},

@@ -3,6 +3,8 @@ package clerkhook
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -117,8 +119,8 @@ func TestUnmarshalTolerant(t *testing.T) {
 		{name: "membership's organization", data: `{"organization":[]}`, into: &OrganizationMembership{}, err: "field /organization:"},
 		{name: "membership's user", data: `{"public_user_data":"user_1"}`, into: &OrganizationMembership{}, err: "field /public_user_data:"},
 		{name: "membership's other fields", data: `{"organization":{"id":"org_1","updated_at":"x"},"public_user_data":{"user_id":"user_1","has_image":1}}`,
-			into: &OrganizationMembership{},
-			want: &OrganizationMembership{Organization: Organization{ID: "org_1"}, PublicUserData: PublicUserData{UserID: "user_1"}},
+			into:      &OrganizationMembership{},
+			want:      &OrganizationMembership{Organization: Organization{ID: "org_1"}, PublicUserData: PublicUserData{UserID: "user_1"}},
 			anomalies: []string{"/organization/updated_at", "/public_user_data/has_image"}},
 		{name: "not an object", data: `"user_1"`, into: &User{}, err: "JSON string where clerkhook.User was expected"},
 		{name: "invalid JSON after a drifted field", data: `{"has_image":"x",}`, into: &User{}, err: "malformed JSON"},
@@ -287,3 +289,43 @@ func normalView[V any](v V) V {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkTolerantDecode measures what a drifted user.updated costs the
+// Handler's decoding, against the same payload clean: the hand decoder
+// gives up, then ParseEvent and the tolerant decoder of the data decode it
+// once more for each value that does not fit.
+func BenchmarkTolerantDecode(b *testing.B) {
+	pretty, err := os.ReadFile(filepath.Join("testdata", "events", "user.updated.json"))
+	require.NoError(b, err)
+	clean := compacted(b, pretty)
+	one := bytes.Replace(clean, []byte(`"has_image":true`), []byte(`"has_image":"true"`), 1)
+	three := bytes.Replace(one, []byte(`"backup_code_enabled":true`), []byte(`"backup_code_enabled":"true"`), 1)
+	three = bytes.Replace(three, []byte(`"totp_enabled":true`), []byte(`"totp_enabled":1`), 1)
+	for _, tc := range []struct {
+		name      string
+		body      []byte
+		anomalies int
+	}{
+		{"clean", clean, 0},
+		{"one anomaly", one, 1},
+		{"three anomalies", three, 3},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.body)))
+			for b.Loop() {
+				var anomalies []string
+				if _, _, ok := decodeEvent(tc.body, EventUserUpdated, (*scanner).user); !ok {
+					evt, envelope, err := parseEvent(tc.body)
+					require.NoError(b, err)
+					_, anomalies, err = decodeRecord[User](evt, shapeUser, (*scanner).user)
+					require.NoError(b, err)
+					anomalies = append(envelope, anomalies...)
+				}
+				if len(anomalies) != tc.anomalies {
+					b.Fatalf("%d anomalies, want %d", len(anomalies), tc.anomalies)
+				}
+			}
+		})
+	}
+}
