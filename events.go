@@ -12,7 +12,7 @@ import (
 // accessors of [Event] return for a payload that is not a well-formed Clerk
 // event: not a JSON object, no type, no data object, or data whose id or
 // updated_at (for a membership, also its organization's or user's id) does
-// not fit its field.
+// not fit its field, or with more than 32 values that do not fit theirs.
 var ErrInvalidEvent = errors.New("clerkhook: invalid event")
 
 // ErrWrongShape is matched by the error a typed accessor of [Event] returns

@@ -26,7 +26,9 @@ type EventHandlerFunc func(ctx context.Context, evt *Event) error
 //     processed, carried an update older than what the store holds, or
 //     has a type nothing is configured to handle;
 //   - 400 when the svix-* headers are missing or malformed, or the signed
-//     body is not a valid event of its type;
+//     body is not an event or its record's id or version does not fit (a
+//     value that does not fit another field leaves it at zero: see
+//     [Observation.Anomalies]);
 //   - 401 when no signature matches or the timestamp is out of tolerance;
 //   - 405 (with Allow: POST) for any other method;
 //   - 409 while another attempt of the same delivery is being processed;
@@ -122,8 +124,8 @@ type Observation struct {
 	// Err is the error of a rejected or failed delivery.
 	Err error
 	// Anomalies lists the values of the event that did not fit their
-	// fields, which were left at their zero values (the record's raw data
-	// keeps them): Clerk's payloads drift from its documentation. Each is
+	// fields, which were left at their zero values (the event's Data keeps
+	// them): Clerk's payloads drift from its documentation. Each is
 	// a JSON pointer made only of the schema's field names and list
 	// indexes, such as "/data/has_image" or
 	// "/data/email_addresses/0/verification/attempts"; a name that is no
