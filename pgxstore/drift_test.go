@@ -118,11 +118,11 @@ func TestHandlerToleratesDrift(t *testing.T) {
 			payload, err := json.Marshal(body)
 			require.NoError(t, err)
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, clerkhooktest.NewRequest(t, secret, payload))
+			h.ServeHTTP(w, clerkhooktest.NewRequest(t, secret, payload, clerkhooktest.WithDeliveryID("msg_2drift")))
 
 			require.Len(t, seen, 1)
 			o := seen[0]
-			for _, secretValue := range []string{"2026-11-27", "1700000000000", "1764244800000", "31337", "zq"} {
+			for _, secretValue := range []string{"2026-11-27", "1700000000000", "1764244800000", "31337", "zq-", "zq.", "Zoë", "example.com"} {
 				assert.NotContains(t, logs.String(), secretValue, "the log line quotes the payload")
 				if o.Err != nil {
 					assert.NotContains(t, o.Err.Error(), secretValue, "the error quotes the payload")
