@@ -54,8 +54,7 @@ func recordIdentity(t reflect.Type) []jsontext.Pointer {
 // after prefix. It fails as json.Unmarshal does when the value that does
 // not fit is, or contains, one that identity names for v's type (identity
 // is called only then), on invalid JSON, and after maxAnomalies
-// anomalies. data is not modified: the values are nulled in a
-// copy.
+// anomalies. data is not modified: the values are nulled in a copy.
 func unmarshalTolerant(data []byte, v any, prefix string, identity func(reflect.Type) []jsontext.Pointer) ([]string, error) {
 	err := json.Unmarshal(data, v, decodeOptions)
 	if err == nil {
@@ -110,7 +109,7 @@ func valueAt(data []byte, p jsontext.Pointer, offset int64) (start, end int64, o
 		}
 		index := -1
 		if open.Kind() == '[' {
-			if index, err = strconv.Atoi(name); err != nil {
+			if index, err = strconv.Atoi(name); err != nil || index < 0 {
 				return 0, 0, false
 			}
 		} else if open.Kind() != '{' {

@@ -160,6 +160,7 @@ func TestValueAt(t *testing.T) {
 		{"/a", bytes.Index(data, []byte("true")), ""},
 		{"/b/2", bytes.Index(data, []byte("true")), ""},
 		{"/b/x", bytes.Index(data, []byte("true")), ""},
+		{"/b/-1", bytes.Index(data, []byte("true")), ""},
 		{"/e", 1, ""},
 		{"/a/b", bytes.Index(data, []byte("1")), ""},
 	} {
