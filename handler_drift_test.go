@@ -185,7 +185,7 @@ func driftCases() []driftCase {
 	}
 }
 
-// driftBody returns the signed body of c.
+// body returns the body of c, to be signed.
 func (c driftCase) body(t *testing.T) []byte {
 	t.Helper()
 	var body map[string]any
