@@ -46,21 +46,32 @@ func (w *wireEvent[T]) event(data []byte) *Event {
 // signature: call it on a body that [Verifier.Verify] has accepted, or let
 // [Handler] or [Middleware] do both. The event's Data is a copy of the
 // payload's data after the text substitution described at [UserStore].
-// Its errors match [ErrInvalidEvent] and never quote the payload.
+// Its errors match [ErrInvalidEvent] and never quote the payload. It is
+// tolerant, as Clerk's payloads drift: a member other than type and data
+// whose value does not fit its field, such as a timestamp sent as a
+// string, leaves the field at its zero value.
 func ParseEvent(payload []byte) (*Event, error) {
+	evt, _, err := parseEvent(payload)
+	return evt, err
+}
+
+// parseEvent is ParseEvent, which also returns the anomalies of the
+// envelope (see unmarshalTolerant).
+func parseEvent(payload []byte) (*Event, []string, error) {
 	payload = storableJSON(payload)
 	// The data is validated and copied as raw bytes, not decoded.
 	var w wireEvent[jsontext.Value]
-	if err := json.Unmarshal(payload, &w, decodeOptions); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidEvent, jsonErrorText(err))
+	anomalies, err := unmarshalTolerant(payload, &w, "", envelopeIdentity)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInvalidEvent, jsonErrorText(err))
 	}
 	if w.Type == "" {
-		return nil, fmt.Errorf("%w: no type", ErrInvalidEvent)
+		return nil, nil, fmt.Errorf("%w: no type", ErrInvalidEvent)
 	}
 	if w.Data == nil || w.Data.Kind() != '{' {
-		return nil, fmt.Errorf("%w: data is not an object", ErrInvalidEvent)
+		return nil, nil, fmt.Errorf("%w: data is not an object", ErrInvalidEvent)
 	}
-	return w.event(*w.Data), nil
+	return w.event(*w.Data), anomalies, nil
 }
 
 // decodeTyped decodes payload in one pass, its data straight into a T, for
@@ -136,24 +147,50 @@ func typeValue(rest []byte) string {
 // decodeData decodes e.Data into a new T after checking that e's type
 // carries the shape s.
 func decodeData[T any](e *Event, s shape) (*T, error) {
-	if err := checkShape(e, s); err != nil {
-		return nil, err
-	}
-	e = storableData(e)
-	v, err := unmarshalData[T](e)
-	if err == nil {
-		keepRaw(v, e.Data)
-	}
+	v, _, err := decodeRecord[T](e, s, nil)
 	return v, err
 }
 
-// unmarshalData decodes e.Data into a new T with the reflective decoder.
-func unmarshalData[T any](e *Event) (*T, error) {
-	var v T
-	if err := json.Unmarshal(e.Data, &v, decodeOptions); err != nil {
-		return nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
+// decodeRecord decodes the data of e, which must have the shape sh, into a
+// new T, after the text substitution, keeping the data as the T's Raw: by
+// hand with read, when read is not nil and does not give up, or with
+// unmarshalData, which tolerates drift. It also returns the anomalies,
+// which only unmarshalData finds: the hand decoder gives up on a value that
+// does not fit.
+func decodeRecord[T any](e *Event, sh shape, read func(*scanner, *T)) (*T, []string, error) {
+	if err := checkShape(e, sh); err != nil {
+		return nil, nil, err
 	}
-	return &v, nil
+	e = storableData(e)
+	if read != nil {
+		s := scanner{buf: e.Data}
+		v := new(T)
+		read(&s, v)
+		s.end()
+		if !s.failed {
+			keepRaw(v, e.Data)
+			return v, nil, nil
+		}
+	}
+	v, anomalies, err := unmarshalData[T](e)
+	if err != nil {
+		return nil, nil, err
+	}
+	keepRaw(v, e.Data)
+	return v, anomalies, nil
+}
+
+// unmarshalData decodes e.Data into a new T with the reflective decoder,
+// tolerantly: a value that does not fit its field leaves the field at its
+// zero value and is returned as an anomaly under "/data", unless it is the
+// record's id or version (see recordIdentity).
+func unmarshalData[T any](e *Event) (*T, []string, error) {
+	v := new(T)
+	anomalies, err := unmarshalTolerant(e.Data, v, "/data", recordIdentity)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s data: %s", ErrInvalidEvent, e.Type, jsonErrorText(err))
+	}
+	return v, anomalies, nil
 }
 
 // checkShape reports whether e's type carries the shape s.
@@ -178,6 +215,8 @@ func jsonErrorText(err error) string {
 	var semantic *json.SemanticError
 	var syntactic *jsontext.SyntacticError
 	switch {
+	case errors.Is(err, errTooManyAnomalies):
+		return err.Error()
 	case errors.As(err, &semantic):
 		where := ""
 		if semantic.JSONPointer != "" {

@@ -10,8 +10,9 @@ import (
 
 // ErrInvalidEvent is matched by the errors [ParseEvent] and the typed
 // accessors of [Event] return for a payload that is not a well-formed Clerk
-// event: not a JSON object, no type, no data object, or data that does not
-// decode into the shape its type promises.
+// event: not a JSON object, no type, no data object, or data whose id or
+// updated_at (for a membership, also its organization's or user's id) does
+// not fit its field, or with more than 32 values that do not fit theirs.
 var ErrInvalidEvent = errors.New("clerkhook: invalid event")
 
 // ErrWrongShape is matched by the error a typed accessor of [Event] returns
@@ -22,6 +23,14 @@ var ErrWrongShape = errors.New("clerkhook: event data has another shape")
 // Event is one Clerk webhook delivery: the envelope of the body, plus the
 // delivery id from the svix-id header. Data stays raw until one of the typed
 // accessors, named after the shape, decodes it.
+//
+// The accessors are tolerant, as Clerk's payloads drift from its
+// documentation: a value that does not fit its field, such as a boolean
+// sent as "true", leaves the field at its zero value, and Data keeps it.
+// They do not say which values; a [Handler] reports them in its log line
+// and in [Observation.Anomalies]. Only an id or updated_at that does not
+// fit (for a membership, also its organization's or user's id) makes them
+// fail, with [ErrInvalidEvent].
 type Event struct {
 	// ID is the delivery id from the svix-id (or webhook-id) header. It is
 	// the same on every retry of a delivery, which makes it the key for

@@ -37,6 +37,11 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 		case "event_attributes":
 			s.checkEventAttributes()
 		case "data":
+			if v != nil {
+				// ParseEvent keeps the last of repeated data objects, the
+				// reflective decoder of a T merges them: give up.
+				s.fail()
+			}
 			s.ws()
 			start := s.pos
 			optObject(&s, &v, data)
@@ -54,25 +59,11 @@ func decodeEvent[T any](payload []byte, eventType string, data func(*scanner, *T
 }
 
 // decodeFast decodes the data of e, which must have the shape sh, into a T
-// read by data, or with the reflective decoder when data gives up, after
-// the text substitution, and keeps the data as the T's Raw.
+// read by data, or with the reflective decoder when data gives up; see
+// decodeRecord.
 func decodeFast[T any](e *Event, sh shape, data func(*scanner, *T)) (*T, error) {
-	if err := checkShape(e, sh); err != nil {
-		return nil, err
-	}
-	e = storableData(e)
-	s := scanner{buf: e.Data}
-	v := new(T)
-	data(&s, v)
-	s.end()
-	if s.failed {
-		var err error
-		if v, err = unmarshalData[T](e); err != nil {
-			return nil, err
-		}
-	}
-	keepRaw(v, e.Data)
-	return v, nil
+	v, _, err := decodeRecord(e, sh, data)
+	return v, err
 }
 
 // checkEventAttributes consumes the event_attributes of an envelope, which

@@ -37,7 +37,9 @@ type eventHandler struct {
 //     processed, carried an update older than what the store holds, or
 //     has a type nothing is configured to handle;
 //   - 400 when the svix-* headers are missing or malformed, or the signed
-//     body is not a valid event of its type;
+//     body is not an event or its record's id or version does not fit (a
+//     value that does not fit another field leaves it at zero: see
+//     [Observation.Anomalies]);
 //   - 401 when no signature matches or the timestamp is out of tolerance;
 //   - 405 (with Allow: POST) for any other method;
 //   - 409 while another attempt of the same delivery is being processed;
@@ -141,6 +143,17 @@ type Observation struct {
 	// they say which secret Clerk still signs with.
 	SecretIndex       int
 	SecretFingerprint string
+	// Anomalies lists the values of the event that did not fit their
+	// fields, which were left at their zero values (the event's Data keeps
+	// them): Clerk's payloads drift from its documentation. Each is
+	// a JSON pointer made only of the schema's field names and list
+	// indexes, such as "/data/has_image" or
+	// "/data/email_addresses/0/verification/attempts"; a name that is no
+	// field of the typed shapes, such as a metadata key, is "*". It is nil
+	// when every value fitted, and for rejected requests: a record whose
+	// id or updated_at (for a membership, also its organization's id or
+	// its user's id) does not fit is refused with 400.
+	Anomalies []string
 }
 
 // delivery is what the Handler knows of one request as it goes.
@@ -155,6 +168,8 @@ type delivery struct {
 	// secret is the index of the secret that verified the request, -1
 	// before.
 	secret int
+	// anomalies are the event's values that did not fit their fields.
+	anomalies []string
 }
 
 // ServeHTTP implements http.Handler.
@@ -185,6 +200,7 @@ func (h *Handler) observe(ctx context.Context, d *delivery, took time.Duration) 
 		Status:     d.status,
 		Duration:   took,
 		Err:        d.err,
+		Anomalies:  d.anomalies,
 
 		SecretIndex: d.secret,
 	}
@@ -241,19 +257,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *delivery) {
 	// Nothing decoded may point into buf, which is reused. The text stores
 	// cannot hold is replaced before anything is decoded, so that the typed
 	// fields and the raw data agree.
-	evt, data, err := h.decode(storableJSON(buf.Bytes()))
+	evt, data, anomalies, err := h.decode(storableJSON(buf.Bytes()))
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return
 	}
 	evt.ID = d.id
 	d.event = evt
-	var job work
+	job := work{anomalies: anomalies}
 	todo, err := h.plan(evt, data, &job)
 	if err != nil {
 		d.reject(http.StatusBadRequest, err)
 		return
 	}
+	d.anomalies = job.anomalies
 	if !todo {
 		d.status, d.outcome = http.StatusOK, OutcomeIgnored
 		return
@@ -316,6 +333,8 @@ type work struct {
 	// (see DeliveryWriter).
 	once     bool
 	handlers []eventHandler
+	// anomalies are the values of the event that did not fit their fields.
+	anomalies []string
 }
 
 // storeWrite names the store method a delivery calls.
@@ -335,9 +354,10 @@ const (
 // no event handler wants, the bulk of deliveries, is decoded in one pass
 // into its typed data, which is returned, and without the event's Data (a
 // record keeps its own as Raw): by hand (fastdecode.go) for users,
-// organizations and memberships. Any other
-// takes ParseEvent, and returns no typed data.
-func (h *Handler) decode(body []byte) (*Event, any, error) {
+// organizations and memberships. Any other, and any that does not fit its
+// types, takes ParseEvent, and returns no typed data but the anomalies of
+// the envelope.
+func (h *Handler) decode(body []byte) (*Event, any, []string, error) {
 	if typ := guessType(body); typ != "" && len(h.eventHandlers[typ]) == 0 {
 		var evt *Event
 		var data any
@@ -361,20 +381,23 @@ func (h *Handler) decode(body []byte) (*Event, any, error) {
 			}
 		}
 		if ok {
-			return evt, data, nil
+			return evt, data, nil, nil
 		}
 	}
-	evt, err := ParseEvent(body)
-	return evt, nil, err
+	evt, anomalies, err := parseEvent(body)
+	return evt, nil, anomalies, err
 }
 
-// typedData returns the data of evt as a T: data when decode has decoded
-// it already, or what the accessor decodes.
-func typedData[T any](evt *Event, data any, accessor func(*Event) (*T, error)) (*T, error) {
+// typedData returns the data of evt, of shape sh, as a T: data when decode
+// has decoded it already, or what decodeRecord decodes, whose anomalies it
+// adds to w.
+func typedData[T any](evt *Event, data any, w *work, sh shape, read func(*scanner, *T)) (*T, error) {
 	if v, ok := data.(*T); ok {
 		return v, nil
 	}
-	return accessor(evt)
+	v, anomalies, err := decodeRecord(evt, sh, read)
+	w.anomalies = append(w.anomalies, anomalies...)
+	return v, err
 }
 
 // plan decides what the delivery does, decoding the event's data unless
@@ -386,30 +409,30 @@ func (h *Handler) plan(evt *Event, data any, w *work) (bool, error) {
 	var err error
 	switch evt.Type {
 	case EventUserCreated, EventUserUpdated:
-		if w.user, err = typedData(evt, data, (*Event).User); err == nil {
+		if w.user, err = typedData(evt, data, w, shapeUser, (*scanner).user); err == nil {
 			w.objectID, w.write = w.user.ID, upsertUser
 		}
 	case EventUserDeleted:
 		var del *DeletedObject
-		if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
+		if del, err = typedData[DeletedObject](evt, data, w, shapeDeletedObject, nil); err == nil {
 			w.objectID, w.write, w.deletedAt = del.ID, deleteUser, h.eventTime(evt)
 		}
 	case EventOrganizationCreated, EventOrganizationUpdated:
 		if h.orgs != nil {
-			if w.org, err = typedData(evt, data, (*Event).Organization); err == nil {
+			if w.org, err = typedData(evt, data, w, shapeOrganization, (*scanner).organization); err == nil {
 				w.objectID, w.write = w.org.ID, upsertOrganization
 			}
 		}
 	case EventOrganizationDeleted:
 		if h.orgs != nil {
 			var del *DeletedObject
-			if del, err = typedData(evt, data, (*Event).DeletedObject); err == nil {
+			if del, err = typedData[DeletedObject](evt, data, w, shapeDeletedObject, nil); err == nil {
 				w.objectID, w.write, w.deletedAt = del.ID, deleteOrganization, h.eventTime(evt)
 			}
 		}
 	case EventOrganizationMembershipCreated, EventOrganizationMembershipUpdated, EventOrganizationMembershipDeleted:
 		if h.memberships != nil {
-			if w.membership, err = typedData(evt, data, (*Event).OrganizationMembership); err == nil {
+			if w.membership, err = typedData(evt, data, w, shapeOrganizationMembership, (*scanner).organizationMembership); err == nil {
 				w.objectID, w.write = w.membership.ID, upsertMembership
 				if w.membership.OrganizationID() == "" || w.membership.UserID() == "" {
 					return false, fmt.Errorf("%w: %s without organization.id or public_user_data.user_id", ErrInvalidEvent, evt.Type)
@@ -631,14 +654,15 @@ func (h *Handler) settle(ctx context.Context, r *delivery) {
 const maxLoggedIDBytes = 128
 
 // log writes the one line of a delivery: Info when it was accepted, Warn
-// when it was refused, Error when it failed. It never logs the body or
-// anything from it but ids and the type.
+// when it was refused or some of its values did not fit their fields,
+// Error when it failed. It never logs the body or anything from it but ids,
+// the type, and the places of the anomalies in the schema.
 func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	level := slog.LevelInfo
 	switch {
 	case d.status >= 500:
 		level = slog.LevelError
-	case d.status >= 400:
+	case d.status >= 400, len(d.anomalies) > 0:
 		level = slog.LevelWarn
 	}
 	if !h.logger.Enabled(ctx, level) {
@@ -668,6 +692,9 @@ func (h *Handler) log(ctx context.Context, d *delivery, took time.Duration) {
 	}
 	if d.err != nil {
 		attrs = append(attrs, slog.String("error", d.err.Error()))
+	}
+	if len(d.anomalies) > 0 {
+		attrs = append(attrs, slog.Any("anomalies", d.anomalies))
 	}
 	h.logger.LogAttrs(ctx, level, "clerk webhook", attrs...)
 }

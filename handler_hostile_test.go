@@ -310,20 +310,21 @@ func hostileCases(t *testing.T) []hostileCase {
 			`{"type":"user.created","data":` + strings.Repeat(`{"a":`, 100_000) + `1` + strings.Repeat(`}`, 100_000) + `}`)), status: 400},
 		{name: "signed event without a type", request: signedBody([]byte(`{"object":"event","data":{"id":"user_2hostile"}}`)), status: 400},
 		{name: "signed event whose type is a number", request: signedBody([]byte(`{"type":7,"data":{"id":"user_2hostile"}}`)), status: 400},
-		{name: "signed envelope timestamp as a string", request: signedBody([]byte(
-			`{"type":"user.created","timestamp":"yesterday","data":{"id":"user_2hostile","updated_at":1}}`)), status: 400},
+		{name: "signed envelope data a string", request: signedBody([]byte(
+			`{"type":"user.created","timestamp":1,"data":"{\"id\":\"user_2hostile\",\"updated_at\":1}"}`)), status: 400},
 		{name: "signed user.created with data an array", request: signedBody([]byte(`{"type":"user.created","data":[{"id":"user_2hostile"}]}`)), status: 400},
 		{name: "signed user.created with data null", request: signedBody([]byte(`{"type":"user.created","data":null}`)), status: 400},
 		{name: "signed user.created without id", request: signedEvent(clerkhook.EventUserCreated, userData(func(m map[string]any) { delete(m, "id") })), status: 400},
 		{name: "signed user.created with a numeric id", request: signedEvent(clerkhook.EventUserCreated, userData(func(m map[string]any) { m["id"] = 42 })), status: 400},
-		{name: "signed user.created with a numeric first_name", request: signedEvent(clerkhook.EventUserCreated, userData(func(m map[string]any) { m["first_name"] = 1 })), status: 400},
+		{name: "signed user.created with updated_at a fraction", request: signedEvent(clerkhook.EventUserCreated, userData(func(m map[string]any) { m["updated_at"] = 1.5 })), status: 400},
 		{name: "signed user.updated with updated_at a string", request: signedEvent(clerkhook.EventUserUpdated, userData(func(m map[string]any) { m["updated_at"] = "2026-01-01" })), status: 400},
-		{name: "signed user.updated with email_addresses an object", request: signedEvent(clerkhook.EventUserUpdated, userData(func(m map[string]any) {
+		{name: "signed user.updated with id and updated_at strings, and a drifted field", request: signedEvent(clerkhook.EventUserUpdated, userData(func(m map[string]any) {
 			m["email_addresses"] = map[string]any{"email_address": "ada.x@example.com"}
+			m["updated_at"] = "2026-01-01"
 		})), status: 400},
 		{name: "signed user.deleted without id", request: signedEvent(clerkhook.EventUserDeleted, map[string]any{"object": "user", "deleted": true}), status: 400},
 		{name: "signed user.deleted with id an object", request: signedEvent(clerkhook.EventUserDeleted, map[string]any{"id": map[string]any{}, "deleted": true}), status: 400},
-		{name: "signed organization.created with a numeric name", request: signedEvent(clerkhook.EventOrganizationCreated, map[string]any{"id": hostileOrgID, "name": 5}), status: 400},
+		{name: "signed organization.created with a numeric id", request: signedEvent(clerkhook.EventOrganizationCreated, map[string]any{"id": 5, "name": "Acme"}), status: 400},
 		{name: "signed organization.created without id", request: signedEvent(clerkhook.EventOrganizationCreated, map[string]any{"name": "Acme"}), status: 400},
 		{name: "signed organization.deleted with id a list", request: signedEvent(clerkhook.EventOrganizationDeleted, map[string]any{"id": []string{hostileOrgID}}), status: 400},
 		{name: "signed organizationMembership.created with organization a string", request: signedEvent(clerkhook.EventOrganizationMembershipCreated,
@@ -332,6 +333,10 @@ func hostileCases(t *testing.T) []hostileCase {
 			membership(func(m map[string]any) { m["public_user_data"] = map[string]any{"first_name": "Zoë"} })), status: 400},
 		{name: "signed organizationMembership.deleted without organization id", request: signedEvent(clerkhook.EventOrganizationMembershipDeleted,
 			membership(func(m map[string]any) { delete(m, "organization") })), status: 400},
+		{name: "signed organizationMembership.updated with a numeric user id", request: signedEvent(clerkhook.EventOrganizationMembershipUpdated,
+			membership(func(m map[string]any) { m["public_user_data"] = map[string]any{"user_id": 5, "first_name": "Zoë"} })), status: 400},
+		{name: "signed organizationMembership.updated with organization id a list", request: signedEvent(clerkhook.EventOrganizationMembershipUpdated,
+			membership(func(m map[string]any) { m["organization"] = map[string]any{"id": []string{hostileOrgID}, "name": 5} })), status: 400},
 
 		// Methods.
 		{name: "GET", request: method(http.MethodGet), status: 405},

@@ -58,7 +58,9 @@ func copyRaw(dst, src any) {
 func decodeUserObject(data []byte) (*User, error) {
 	data = storableJSON(data)
 	var u User
-	if err := jsonv2.Unmarshal(data, &u, decodeOptions); err != nil {
+	// The Backend API drifts as the webhooks do: a value that does not fit
+	// its field is left at zero, and Raw keeps it.
+	if _, err := unmarshalTolerant(data, &u, "", recordIdentity); err != nil {
 		return nil, err
 	}
 	keepRaw(&u, data)
