@@ -590,14 +590,15 @@ type Passkey struct {
 // absent or empty, so the typed fields mean the same for either shape;
 // other keys that providers add are not typed.
 type ExternalAccount struct {
-	// ID is an identification id (idn_…) for Google and Facebook accounts,
-	// and the external account id (eac_…) for other providers.
+	// ID is the external account id (eac_…), except in the google_account
+	// and facebook_account objects, where it is an identification id
+	// (idn_…); newer Google accounts have eac_… ids.
 	ID string `json:"id"`
 	// Object is external_account, google_account or facebook_account.
 	Object string `json:"object"`
-	// ExternalAccountID is the eac_… id of a Google or Facebook account,
-	// the one the Backend API deletes it by; for other providers it is
-	// empty and ID is that id.
+	// ExternalAccountID is the eac_… id, the one the Backend API deletes
+	// the account by, of an account whose ID is an identification id; it
+	// is empty when ID is that id, and when the payload lacks it.
 	ExternalAccountID string `json:"external_account_id,omitempty"`
 	// Provider names the provider, such as "oauth_google"; treat it as
 	// opaque, as older payloads say "google".
@@ -625,47 +626,6 @@ type ExternalAccount struct {
 	Verification   *Verification   `json:"verification"`
 	CreatedAt      UnixMilli       `json:"created_at"`
 	UpdatedAt      UnixMilli       `json:"updated_at"`
-}
-
-// googleAccountKeys are the keys of the older google_account shape that
-// repeat, or alone carry, the typed fields of an [ExternalAccount].
-type googleAccountKeys struct {
-	GoogleID   string `json:"google_id"`
-	GivenName  string `json:"given_name"`
-	FamilyName string `json:"family_name"`
-	Picture    string `json:"picture"`
-}
-
-// fill sets the typed fields of a that the newer keys left empty from the
-// keys of the older shape, for both decoders alike.
-func (g *googleAccountKeys) fill(a *ExternalAccount) {
-	if a.ProviderUserID == "" {
-		a.ProviderUserID = g.GoogleID
-	}
-	if a.FirstName == "" {
-		a.FirstName = g.GivenName
-	}
-	if a.LastName == "" {
-		a.LastName = g.FamilyName
-	}
-	if g.Picture != "" && (a.ImageURL == nil || *a.ImageURL == "") {
-		picture := g.Picture
-		a.ImageURL = &picture
-	}
-}
-
-// UnmarshalJSON decodes a from either shape of an external account.
-func (a *ExternalAccount) UnmarshalJSON(data []byte) error {
-	type plain ExternalAccount // without this method, so decoding does not recurse
-	aux := struct {
-		*plain
-		googleAccountKeys
-	}{plain: (*plain)(a)}
-	if err := unmarshal(data, &aux); err != nil {
-		return err
-	}
-	aux.googleAccountKeys.fill(a)
-	return nil
 }
 
 // SAMLAccount is one entry of a user's saml_accounts. Clerk is replacing
