@@ -93,8 +93,8 @@ func (e *Event) Known() bool {
 }
 
 // The event types Clerk sends, as listed in Clerk's OpenAPI description of
-// its webhooks (version 2025-04-15) plus subscriptionItem.created, which
-// Clerk's JavaScript types still carry.
+// its webhooks (version 2025-04-15, as revised up to late 2026), plus
+// subscriptionItem.created, which the description dropped in August 2026.
 const (
 	EventUserCreated = "user.created"
 	EventUserUpdated = "user.updated"
@@ -141,6 +141,10 @@ const (
 	EventSubscriptionActive  = "subscription.active"
 	EventSubscriptionPastDue = "subscription.pastDue"
 
+	// EventSubscriptionItemCreated is legacy: Clerk's description of its
+	// webhooks listed it from September 2025 to August 2026, and Clerk's
+	// JavaScript types still do. It stays in the catalog so that such
+	// deliveries, and replays of them, still decode.
 	EventSubscriptionItemCreated         = "subscriptionItem.created"
 	EventSubscriptionItemUpdated         = "subscriptionItem.updated"
 	EventSubscriptionItemActive          = "subscriptionItem.active"
@@ -390,6 +394,9 @@ type User struct {
 	MFAEnabledAt          *UnixMilli `json:"mfa_enabled_at"`
 	MFADisabledAt         *UnixMilli `json:"mfa_disabled_at"`
 	PasswordLastUpdatedAt *UnixMilli `json:"password_last_updated_at,omitempty"`
+	// RequiresPasswordReset is true when the user must set a new password
+	// before signing in with one again.
+	RequiresPasswordReset bool `json:"requires_password_reset,omitempty"`
 
 	Banned        bool `json:"banned"`
 	Locked        bool `json:"locked"`
@@ -416,6 +423,11 @@ type User struct {
 	// SCIM is set on users provisioned by a directory.
 	SCIM *SCIM `json:"scim,omitempty"`
 
+	// Birthday and Gender are legacy: only the sample payloads of Clerk's
+	// older documentation carry them, always "".
+	Birthday string `json:"birthday,omitempty"`
+	Gender   string `json:"gender,omitempty"`
+
 	// Raw is the user's JSON object as Clerk sent it, every key included
 	// (those the struct does not model too), after the text substitution
 	// described at [UserStore]. The decoders ([Event.User], the [Handler],
@@ -429,11 +441,15 @@ type User struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// SCIM describes the directory that provisioned a user.
+// SCIM describes the directory (an identity provider speaking SCIM) that
+// provisioned a user. Clerk sends it on user.created and user.updated.
 type SCIM struct {
-	DirectoryID      string  `json:"directory_id"`
-	DirectoryEnabled bool    `json:"directory_enabled,omitempty"`
-	ExternalID       *string `json:"external_id"`
+	DirectoryID string `json:"directory_id"`
+	// DirectoryEnabled tells whether the directory is enabled on the
+	// instance; Clerk leaves it out when false.
+	DirectoryEnabled bool `json:"directory_enabled,omitempty"`
+	// ExternalID is the user's id in the directory, not [User.ExternalID].
+	ExternalID *string `json:"external_id"`
 }
 
 // PrimaryEmail returns the address of the user's primary email, found
@@ -587,19 +603,23 @@ type Passkey struct {
 // ExternalAccount is one entry of a user's external_accounts: an account
 // of an OAuth provider the user signs in with.
 //
-// Providers add keys of their own beside these, such as google_id,
-// given_name, family_name and picture for Google, which repeat
-// ProviderUserID, FirstName, LastName and ImageURL. ExternalAccount does not
-// keep them; the Data of the [Event] still holds them.
+// Google accounts of the older google_account shape (deliveries of 2023 and
+// 2024, and the users created then, as the Backend API still returns them)
+// may carry the provider's data only under Google's own keys: google_id,
+// given_name, family_name and picture. Both decoders fill ProviderUserID,
+// FirstName, LastName and ImageURL from those keys when the newer keys are
+// absent or empty, so the typed fields mean the same for either shape;
+// other keys that providers add are not typed.
 type ExternalAccount struct {
-	// ID is an identification id (idn_…) for Google and Facebook accounts,
-	// and the external account id (eac_…) for other providers.
+	// ID is the external account id (eac_…), except in the google_account
+	// and facebook_account objects, where it is an identification id
+	// (idn_…); newer Google accounts have eac_… ids.
 	ID string `json:"id"`
 	// Object is external_account, google_account or facebook_account.
 	Object string `json:"object"`
-	// ExternalAccountID is the eac_… id of a Google or Facebook account,
-	// the one the Backend API deletes it by; for other providers it is
-	// empty and ID is that id.
+	// ExternalAccountID is the eac_… id, the one the Backend API deletes
+	// the account by, of an account whose ID is an identification id; it
+	// is empty when ID is that id, and when the payload lacks it.
 	ExternalAccountID string `json:"external_account_id,omitempty"`
 	// Provider names the provider, such as "oauth_google"; treat it as
 	// opaque, as older payloads say "google".
@@ -1121,6 +1141,26 @@ type SubscriptionItem struct {
 	Credits   json.RawMessage `json:"credits,omitempty"`
 	CreatedAt UnixMilli       `json:"created_at"`
 	UpdatedAt UnixMilli       `json:"updated_at"`
+
+	// The fields below are of the older shape of subscription items, which
+	// the examples of Clerk's description of its webhooks still show.
+
+	// Amount is the price of the item for its period.
+	Amount *Money `json:"amount,omitempty"`
+	// PlanPeriod is the older name of Interval: "month" or "annual".
+	PlanPeriod string     `json:"plan_period,omitempty"`
+	CanceledAt *UnixMilli `json:"canceled_at,omitempty"`
+	PastDueAt  *UnixMilli `json:"past_due_at,omitempty"`
+	// LifetimePaid is what the payer has paid for the item so far, in the
+	// smallest unit of the plan's currency.
+	LifetimePaid int64 `json:"lifetime_paid,omitempty"`
+	// NextPaymentAmount, in the smallest unit of the plan's currency, is
+	// due at NextPaymentDate.
+	NextPaymentAmount int64      `json:"next_payment_amount,omitempty"`
+	NextPaymentDate   *UnixMilli `json:"next_payment_date,omitempty"`
+	// ProrationDate is a calendar date, such as "2024-05-01", not a time
+	// in milliseconds.
+	ProrationDate string `json:"proration_date,omitempty"`
 }
 
 // Plan is the plan of a [SubscriptionItem].
@@ -1136,6 +1176,32 @@ type Plan struct {
 	// UnitPrices is the tiered pricing of plans priced per unit, such as
 	// per seat.
 	UnitPrices json.RawMessage `json:"unit_prices,omitempty"`
+
+	// The fields below are of the older shape of plans, which the examples
+	// of Clerk's description of its webhooks still show.
+
+	InstanceID string `json:"instance_id,omitempty"`
+	// ProductID is the id of the product the plan is a price of.
+	ProductID   string `json:"product_id,omitempty"`
+	Description string `json:"description,omitempty"`
+	// IsDefault is true for the plan a payer has without subscribing,
+	// usually the free one.
+	IsDefault  bool `json:"is_default,omitempty"`
+	IsProrated bool `json:"is_prorated,omitempty"`
+	// Period is the unit of the billing cycle, such as "month", and
+	// Interval the number of periods in one cycle; unlike
+	// [SubscriptionItem.Interval], it is a number.
+	Period   string `json:"period,omitempty"`
+	Interval int    `json:"interval,omitempty"`
+	// HasBaseFee tells whether the plan charges a fixed fee, Amount, beside
+	// any per-unit prices.
+	HasBaseFee bool `json:"has_base_fee,omitempty"`
+	// AnnualMonthlyAmount is the monthly price when paid annually, in the
+	// smallest unit of Currency.
+	AnnualMonthlyAmount int64 `json:"annual_monthly_amount,omitempty"`
+	// PubliclyVisible tells whether the plan is shown in the pricing
+	// table.
+	PubliclyVisible bool `json:"publicly_visible,omitempty"`
 }
 
 // Payer is who pays for a subscription: a user or an organization. The

@@ -169,6 +169,8 @@ func (s *scanner) user(u *User) {
 			optNumber(s, &u.MFADisabledAt)
 		case "password_last_updated_at":
 			optNumber(s, &u.PasswordLastUpdatedAt)
+		case "requires_password_reset":
+			s.bool(&u.RequiresPasswordReset)
 		case "banned":
 			s.bool(&u.Banned)
 		case "locked":
@@ -199,6 +201,10 @@ func (s *scanner) user(u *User) {
 			number(s, &u.UpdatedAt)
 		case "scim":
 			optObject(s, &u.SCIM, (*scanner).scim)
+		case "birthday":
+			s.string(&u.Birthday)
+		case "gender":
+			s.string(&u.Gender)
 		default:
 			s.skip()
 		}
@@ -332,6 +338,7 @@ func (s *scanner) externalAccount(a *ExternalAccount) {
 		*a = ExternalAccount{}
 		return
 	}
+	var google googleAccountKeys
 	s.expect('{')
 	for first := true; s.more(&first, '}'); {
 		switch string(s.key()) {
@@ -375,10 +382,19 @@ func (s *scanner) externalAccount(a *ExternalAccount) {
 			number(s, &a.CreatedAt)
 		case "updated_at":
 			number(s, &a.UpdatedAt)
+		case "google_id":
+			s.string(&google.GoogleID)
+		case "given_name":
+			s.string(&google.GivenName)
+		case "family_name":
+			s.string(&google.FamilyName)
+		case "picture":
+			s.string(&google.Picture)
 		default:
 			s.skip()
 		}
 	}
+	google.fill(a)
 }
 
 func (s *scanner) web3Wallet(w *Web3Wallet) {

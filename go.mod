@@ -1,9 +1,9 @@
 module github.com/clerkhook/clerkhook
 
-go 1.25.0
+go 1.26.0
 
 require (
-	github.com/go-json-experiment/json v0.0.0-20251027170946-4849db3c2f7e
+	github.com/go-json-experiment/json v1.27.2
 	github.com/jackc/pgx/v5 v5.9.2
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	github.com/stretchr/testify v1.12.1

@@ -131,6 +131,10 @@ func TestUserBuildersAreRealistic(t *testing.T) {
 			assert.Equal(t, "verified", email.Verification.Status)
 			assert.Equal(t, "Ada Example", u.FullName())
 			assert.True(t, u.PasswordEnabled)
+			require.NotNil(t, u.PasswordLastUpdatedAt, "a password user without password_last_updated_at")
+			assert.LessOrEqual(t, *u.PasswordLastUpdatedAt, u.CreatedAt)
+			require.NotNil(t, u.Locale)
+			assert.Equal(t, "en-US", *u.Locale)
 
 			// The keys of real payloads are all there, with empty arrays
 			// and objects rather than null.
@@ -144,7 +148,7 @@ func TestUserBuildersAreRealistic(t *testing.T) {
 				require.Contains(t, raw, key)
 				assert.Equal(t, byte('{'), raw[key][0], "%s is not an object", key)
 			}
-			for _, key := range []string{"primary_phone_number_id", "primary_web3_wallet_id", "external_id", "username", "mfa_enabled_at", "last_sign_in_at", "legal_accepted_at", "lockout_expires_in_seconds"} {
+			for _, key := range []string{"primary_phone_number_id", "primary_web3_wallet_id", "external_id", "username", "mfa_enabled_at", "last_sign_in_at", "legal_accepted_at", "lockout_expires_in_seconds", "locale", "password_last_updated_at"} {
 				assert.Contains(t, raw, key)
 			}
 		})
@@ -156,6 +160,26 @@ func TestUserBuildersAreRealistic(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, u.PrimaryPhone(), "the primary phone id points nowhere")
 	assert.JSONEq(t, `{"plan":"pro"}`, string(u.PublicMetadata))
+}
+
+func TestOrganizationBuildersAreRealistic(t *testing.T) {
+	evt, err := clerkhooktest.OrganizationUpdated()
+	require.NoError(t, err)
+	o, err := evt.Organization()
+	require.NoError(t, err)
+	require.NotNil(t, o.RoleSetKey)
+	assert.NotEmpty(t, *o.RoleSetKey)
+	require.NotNil(t, o.LastActiveAt)
+	assert.LessOrEqual(t, *o.LastActiveAt, o.UpdatedAt)
+
+	evt, err = clerkhooktest.OrganizationMembershipCreated()
+	require.NoError(t, err)
+	m, err := evt.OrganizationMembership()
+	require.NoError(t, err)
+	require.NotNil(t, m.PublicUserData.Username)
+	assert.NotEmpty(t, *m.PublicUserData.Username)
+	assert.False(t, m.PublicUserData.Banned)
+	require.NotNil(t, m.Organization.RoleSetKey)
 }
 
 func TestBuilderOverrides(t *testing.T) {
