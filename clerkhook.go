@@ -56,6 +56,7 @@ type config struct {
 	timeout       time.Duration
 	eventHandlers map[string][]EventHandlerFunc
 	observers     []func(context.Context, Observation)
+	dedup         Deduplicator
 
 	// handlerOnly names the handler options that were given, so that
 	// NewVerifier can say which one does not belong.

@@ -72,6 +72,11 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	h.memberships, _ = store.(MembershipStore)
 	h.dedup, _ = store.(Deduplicator)
 	h.writer, _ = store.(DeliveryWriter)
+	if c.dedup != nil {
+		// The store's DeliveryWriter would record the delivery in the
+		// store's ledger, not in this one.
+		h.dedup, h.writer = c.dedup, nil
+	}
 	_, h.inline = store.(*MemoryStore)
 	return h
 }
