@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,3 +165,38 @@ func TestManyWritersConverge(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestLedgerBesideAnotherStore attaches the Store to a Handler as the
+// ledger of a store that has none, and checks that a delivery sent again
+// after a restart is still known.
+func TestLedgerBesideAnotherStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	secret := clerkhooktest.NewSecret()
+	evt := must[*clerkhook.Event](t)(clerkhooktest.UserCreated())
+	users := clerkhook.NewMemoryStore()
+	for _, want := range []clerkhook.Outcome{clerkhook.OutcomeProcessed, clerkhook.OutcomeDuplicate} {
+		ledger, err := sqlitestore.Open(ctx, path)
+		require.NoError(t, err)
+		require.NoError(t, ledger.Migrate(ctx))
+		h, err := clerkhook.NewHandler(secret, onlyUsers{users}, clerkhook.WithDeduplicator(ledger),
+			clerkhook.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, clerkhooktest.NewEventRequest(t, secret, evt))
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, string(want)+"\n", rec.Body.String())
+		require.NoError(t, ledger.Close())
+	}
+	_, err := users.User(ctx, must[*clerkhook.User](t)(evt.User()).ID)
+	assert.NoError(t, err)
+}
+
+// onlyUsers hides every interface of its store but UserStore.
+type onlyUsers struct{ s *clerkhook.MemoryStore }
+
+func (o onlyUsers) UpsertUser(ctx context.Context, u *clerkhook.User) error { return o.s.UpsertUser(ctx, u) }
+
+func (o onlyUsers) DeleteUser(ctx context.Context, id string, at time.Time) error {
+	return o.s.DeleteUser(ctx, id, at)
+}
