@@ -125,9 +125,7 @@ func TestManyWritersConverge(t *testing.T) {
 		}
 	}
 	// A third of the deliveries come twice, as Svix's retries do.
-	for _, evt := range events[:len(events)/3] {
-		events = append(events, evt)
-	}
+	events = append(events, events[:len(events)/3]...)
 	r.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 
 	next := make(chan *clerkhook.Event)
@@ -195,7 +193,9 @@ func TestLedgerBesideAnotherStore(t *testing.T) {
 // onlyUsers hides every interface of its store but UserStore.
 type onlyUsers struct{ s *clerkhook.MemoryStore }
 
-func (o onlyUsers) UpsertUser(ctx context.Context, u *clerkhook.User) error { return o.s.UpsertUser(ctx, u) }
+func (o onlyUsers) UpsertUser(ctx context.Context, u *clerkhook.User) error {
+	return o.s.UpsertUser(ctx, u)
+}
 
 func (o onlyUsers) DeleteUser(ctx context.Context, id string, at time.Time) error {
 	return o.s.DeleteUser(ctx, id, at)
