@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	jsonv2 "github.com/go-json-experiment/json"
 	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/clerkhook/clerkhook"
 )
