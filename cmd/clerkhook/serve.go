@@ -37,7 +37,8 @@ then it finishes the deliveries in progress and exits.
 
 It keeps the users, organizations and memberships in memory, or in the
 database of -database-url, whose tables it creates or migrates first: a
-PostgreSQL URL (postgres://user:pass@host:port/db), or sqlite:PATH for a
+PostgreSQL URL (postgres://user:pass@host:port/db), a MySQL or MariaDB one
+(mysql://user:pass@host:port/db), or sqlite:PATH for a
 SQLite file (sqlite:clerk.db, sqlite:/var/lib/clerk.db), which a single
 process that must keep its data across restarts needs, and nothing more.
 It logs one line per delivery, never the secret or personal data.
@@ -47,7 +48,7 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 	addr := f.String("addr", ":8080", "the address to listen on; 127.0.0.1:0 picks a free port")
 	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_… (default $CLERK_WEBHOOK_SECRET)")
 	dev := f.Bool("dev", false, "without a secret, make one up and print it (on stderr)")
-	databaseFlag := f.String("database-url", "", "the database to keep the data in: a PostgreSQL URL or sqlite:PATH (default $DATABASE_URL; without either, memory)")
+	databaseFlag := f.String("database-url", "", "the database to keep the data in: a postgres:// or mysql:// URL, or sqlite:PATH (default $DATABASE_URL; without either, memory)")
 	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
 	logFormat := f.String("log-format", "text", "the format of the log on stderr: text or json")
 	if code, ok := f.parse(args, stdout, stderr); !ok {
@@ -90,6 +91,14 @@ prints it with the "clerkhook send" command that delivers a test event.`)
 		defer sqlite.Close()
 		store, health = sqlite, sqlite.Ping
 		logger.Info("using SQLite", "path", path)
+	} else if isMySQL(databaseURL) {
+		my, db, err := openMySQL(ctx, databaseURL)
+		if err != nil {
+			return fail(stderr, f, "%v", err)
+		}
+		defer db.Close()
+		store, health = my, db.PingContext
+		logger.Info("using MySQL")
 	} else if databaseURL != "" {
 		pg, pool, err := openPostgres(ctx, databaseURL, *schema)
 		if err != nil {
