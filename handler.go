@@ -72,12 +72,14 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	h.memberships, _ = store.(MembershipStore)
 	h.dedup, _ = store.(Deduplicator)
 	h.writer, _ = store.(DeliveryWriter)
+	_, h.inline = store.(*MemoryStore)
 	if c.dedup != nil {
 		// The store's DeliveryWriter would record the delivery in the
-		// store's ledger, not in this one.
-		h.dedup, h.writer = c.dedup, nil
+		// store's ledger, not in this one; and a ledger that may block
+		// needs the deadline of process.
+		_, memoryLedger := c.dedup.(*MemoryStore)
+		h.dedup, h.writer, h.inline = c.dedup, nil, h.inline && memoryLedger
 	}
-	_, h.inline = store.(*MemoryStore)
 	return h
 }
 

@@ -127,7 +127,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// more connections would only wait for it, or fail to upgrade a read
 	// transaction to a write.
 	writer.SetMaxOpenConns(1)
-	writer.SetConnMaxIdleTime(0)
 	// Connecting now creates the file and switches it to WAL before the
 	// readers open it.
 	if err := writer.PingContext(ctx); err != nil {
