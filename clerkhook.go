@@ -78,6 +78,7 @@ type config struct {
 	timeout       time.Duration
 	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
+	dedup         Deduplicator
 }
 
 func defaultConfig() *config {
@@ -318,7 +319,11 @@ func NewHandler(secret string, store UserStore, opts ...HandlerOption) (*Handler
 	if err != nil {
 		return nil, err
 	}
-	if err := checkClaimTimeout(store, c.timeout); err != nil {
+	ledger, _ := store.(Deduplicator)
+	if c.dedup != nil {
+		ledger = c.dedup
+	}
+	if err := checkClaimTimeout(ledger, c.timeout); err != nil {
 		return nil, err
 	}
 	return newHandler(v, store, c), nil
@@ -327,12 +332,9 @@ func NewHandler(secret string, store UserStore, opts ...HandlerOption) (*Handler
 // checkClaimTimeout refuses a store whose claims could lapse while an
 // attempt still runs: its work for up to timeout, then its completion or
 // release for up to timeout again.
-func checkClaimTimeout(store UserStore, timeout time.Duration) error {
-	ct, ok := store.(ClaimTimeouter)
+func checkClaimTimeout(ledger Deduplicator, timeout time.Duration) error {
+	ct, ok := ledger.(ClaimTimeouter)
 	if !ok {
-		return nil
-	}
-	if _, dedup := store.(Deduplicator); !dedup {
 		return nil
 	}
 	if claim := ct.ClaimTimeout(); claim < 2*timeout {

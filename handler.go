@@ -88,6 +88,13 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 	if nb, ok := store.(NonBlockingStore); ok {
 		h.inline = nb.NonBlocking()
 	}
+	if c.dedup != nil {
+		// The store's DeliveryWriter would record the delivery in the
+		// store's ledger, not in this one; and a ledger that may block
+		// needs the deadline of process.
+		nb, ok := c.dedup.(NonBlockingStore)
+		h.dedup, h.writer, h.inline = c.dedup, nil, h.inline && ok && nb.NonBlocking()
+	}
 	return h
 }
 

@@ -37,8 +37,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 health check on GET /healthz, until it is interrupted (SIGINT or SIGTERM);
 then it finishes the deliveries in progress and exits.
 
-It keeps the users, organizations and memberships in memory, or in
-PostgreSQL with -database-url, whose tables it creates or migrates first.
+It keeps the users, organizations and memberships in memory, or in the
+database of -database-url, whose tables it creates or migrates first: a
+PostgreSQL URL (postgres://user:pass@host:port/db), a MySQL or MariaDB one
+(mysql://user:pass@host:port/db), or sqlite:PATH for a
+SQLite file (sqlite:clerk.db, sqlite:/var/lib/clerk.db), which a single
+process that must keep its data across restarts needs, and nothing more.
 It logs one line per delivery, never the secret or personal data.
 
 During a rotation of the signing secret, give the old and the new one,
@@ -53,7 +57,7 @@ answers GET /users/{id} with the user the store holds, as JSON.`)
 	addr := f.String("addr", ":8080", "the address to listen on; 127.0.0.1:0 picks a free port")
 	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_…, or several separated by commas (default $CLERK_WEBHOOK_SECRET)")
 	dev := f.Bool("dev", false, "development mode: without a secret, make one up and print it (on stderr); answer GET /users/{id}")
-	databaseFlag := f.String("database-url", "", "PostgreSQL to keep the data in (default $DATABASE_URL; without either, memory)")
+	databaseFlag := f.String("database-url", "", "the database to keep the data in: a postgres:// or mysql:// URL, or sqlite:PATH (default $DATABASE_URL; without either, memory)")
 	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
 	logFormat := f.String("log-format", "text", "the format of the log on stderr: text or json")
 	if code, ok := f.parse(args, stdout, stderr); !ok {
@@ -90,7 +94,24 @@ answers GET /users/{id} with the user the store holds, as JSON.`)
 
 	var store clerkhook.UserStore
 	var health func(context.Context) error
-	if databaseURL := fromEnv(*databaseFlag, "DATABASE_URL"); databaseURL != "" {
+	databaseURL := fromEnv(*databaseFlag, "DATABASE_URL")
+	if path, ok := sqlitePath(databaseURL); ok {
+		sqlite, err := openSQLite(ctx, path)
+		if err != nil {
+			return fail(stderr, f, "%v", err)
+		}
+		defer sqlite.Close()
+		store, health = sqlite, sqlite.Ping
+		logger.Info("using SQLite", "path", path)
+	} else if isMySQL(databaseURL) {
+		my, db, err := openMySQL(ctx, databaseURL)
+		if err != nil {
+			return fail(stderr, f, "%v", err)
+		}
+		defer db.Close()
+		store, health = my, db.PingContext
+		logger.Info("using MySQL")
+	} else if databaseURL != "" {
 		pg, pool, err := openPostgres(ctx, databaseURL, *schema)
 		if err != nil {
 			return fail(stderr, f, "%v", err)

@@ -1,0 +1,143 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the SQL files that create and upgrade the store's
+// tables, for applying them with a migration tool instead of
+// [Store.Migrate]. Each file is named VERSION_name.sql and starts with the
+// "-- +goose Up" annotation; its statements end with a semicolon at the end
+// of a line. Do not mix a tool with Migrate on the same
+// database: Migrate records its versions in its own table,
+// clerkhook_schema_migrations.
+func Migrations() fs.FS {
+	// fs.Sub fails only for an invalid path, which "migrations" is not.
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return sub
+}
+
+// migration is one file of Migrations.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations sorted by version.
+func migrations() ([]migration, error) {
+	fsys := Migrations()
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]migration, 0, len(names))
+	for _, name := range names { // fs.Glob sorts, and versions are zero-padded.
+		prefix, _, _ := strings.Cut(name, "_")
+		v, err := strconv.Atoi(prefix)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name does not start with a version", name)
+		}
+		text, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(text)})
+	}
+	return ms, nil
+}
+
+// Migrate creates the store's tables, or brings them up to date. It
+// applies the migrations newer than the last one recorded in the version
+// table, clerkhook_schema_migrations, while it holds a named lock of the
+// database (GET_LOCK), so that replicas migrating at once apply each
+// migration once. MySQL commits each DDL statement on its own, so a
+// migration that fails halfway is left halfway; the version is recorded
+// only once all its statements ran. It never goes back: a replica still
+// running an older version of this package leaves a newer schema alone.
+// When there is nothing to do it runs no DDL.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return errorf("migrate", err)
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return errorf("migrate", err)
+	}
+	defer conn.Close()
+	if err := migrate(ctx, conn, ms); err != nil {
+		return errorf("migrate", err)
+	}
+	return nil
+}
+
+// migrate applies the migrations of ms that conn's database lacks.
+func migrate(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+	var locked sql.NullInt64
+	lock := `CONCAT('clerkhook_migrate.', DATABASE())`
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+lock+`, 60)`).Scan(&locked); err != nil {
+		return err
+	}
+	if locked.Int64 != 1 {
+		return errors.New("another replica held the migration lock for a minute")
+	}
+	defer func() {
+		_, unlockErr := conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(`+lock+`)`)
+		err = errors.Join(err, unlockErr)
+	}()
+	_, err = conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS clerkhook_schema_migrations (
+		version    INT NOT NULL PRIMARY KEY,
+		name       VARCHAR(191) NOT NULL,
+		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM clerkhook_schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		for _, stmt := range statements(m.sql) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO clerkhook_schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statements splits a migration at the semicolons that end a line,
+// leaving out the comments and blank lines between statements.
+func statements(text string) []string {
+	var out []string
+	for _, part := range strings.Split(text, ";\n") {
+		var lines []string
+		for _, line := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, strings.TrimSuffix(strings.Join(lines, "\n"), ";"))
+		}
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/clerkhook/clerkhook"
+)
+
+// UpsertMembership stores m unless the table holds a newer version of the
+// membership, the membership was deleted at or after m.UpdatedAt, or its
+// user or organization is deleted; then it returns an error matching
+// [clerkhook.ErrStale]. The statement reads the tombstones and writes the
+// membership under the write lock, so a deletion of the user or the
+// organization cannot slip in between.
+func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
+	data, err := recordData(m.Raw, m)
+	if err != nil {
+		return errorf("upsert membership", err)
+	}
+	res, err := s.writer.ExecContext(ctx, upsertMembership, m.OrganizationID(), m.UserID(), m.ID, m.Role,
+		int64(m.CreatedAt), int64(m.UpdatedAt), data)
+	if err == nil {
+		err = staleUnlessWritten(res)
+	}
+	if err != nil {
+		return errorf("upsert membership", err)
+	}
+	return nil
+}
+
+// DeleteMembership turns the membership into a tombstone dated deletedAt,
+// inserting one for an unknown membership. A deletion older than the
+// stored version changes nothing, since the user has been invited again
+// since, and returns an error matching [clerkhook.ErrStale].
+func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
+	res, err := s.writer.ExecContext(ctx, deleteMembership, organizationID, userID, millis(deletedAt))
+	if err == nil {
+		err = staleUnlessWritten(res)
+	}
+	if err != nil {
+		return errorf("delete membership", err)
+	}
+	return nil
+}
+
+// Membership returns the membership of the user in the organization as it
+// was last stored, or an error matching [clerkhook.ErrMembershipNotFound]
+// when the user is not a member.
+func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
+	m, err := readData(ctx, s, clerkhook.EventOrganizationMembershipUpdated, (*clerkhook.Event).OrganizationMembership, selectMembership, organizationID, userID)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = clerkhook.ErrMembershipNotFound
+		}
+		return nil, errorf("read membership", err)
+	}
+	return m, nil
+}
