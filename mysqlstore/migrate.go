@@ -66,6 +66,11 @@ func migrations() ([]migration, error) {
 // only once all its statements ran. It never goes back: a replica still
 // running an older version of this package leaves a newer schema alone.
 // When there is nothing to do it runs no DDL.
+//
+// It fails with an error matching [ErrFoundRows] when the pool's
+// connections count the rows a statement matched rather than those it
+// changed (the driver's clientFoundRows): the Store could not tell a
+// refused write or claim from an applied one.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
@@ -79,7 +84,38 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := migrate(ctx, conn, ms); err != nil {
 		return errorf("migrate", err)
 	}
+	if err := checkChangedRows(ctx, conn); err != nil {
+		return errorf("migrate", err)
+	}
 	return nil
+}
+
+// ErrFoundRows is matched by the error of [Store.Migrate] when the pool
+// was opened with clientFoundRows.
+var ErrFoundRows = errors.New("mysqlstore: the connections count found rows (clientFoundRows); open them without it")
+
+// checkChangedRows sets a ledger row to the value it holds, in a
+// transaction it rolls back, and returns [ErrFoundRows] when the
+// connection counts that row as affected.
+func checkChangedRows(ctx context.Context, conn *sql.Conn) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	id := "clerkhook_row_count_check_" + newToken()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO clerk_webhook_deliveries (id, claimed_at) VALUES (?, 0)`, id); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE clerk_webhook_deliveries SET claimed_at = 0 WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != 0 {
+		err = ErrFoundRows
+	}
+	return err
 }
 
 // migrate applies the migrations of ms that conn's database lacks.

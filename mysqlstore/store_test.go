@@ -3,6 +3,7 @@ package mysqlstore_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"testing"
 	"time"
 
@@ -94,4 +95,21 @@ func TestParseURL(t *testing.T) {
 		_, err := mysqlstore.ParseURL(bad)
 		assert.ErrorIs(t, err, mysqlstore.ErrInvalidURL, bad)
 	}
+}
+
+// TestMigrateRefusesFoundRows opens the pool with clientFoundRows, which
+// would let the Store take a refused write or claim for an applied one.
+func TestMigrateRefusesFoundRows(t *testing.T) {
+	db := testDatabase(t)
+	var name string
+	require.NoError(t, db.QueryRow(`SELECT DATABASE()`).Scan(&name))
+	rawURL := os.Getenv("CLERKHOOK_TEST_MYSQL_URL")
+	if rawURL == "" {
+		rawURL = defaultTestURL
+	}
+	cfg, err := mysqlstore.ParseURL(rawURL)
+	require.NoError(t, err)
+	cfg.DBName, cfg.ClientFoundRows = name, true
+	err = mysqlstore.New(open(t, cfg)).Migrate(context.Background())
+	assert.ErrorIs(t, err, mysqlstore.ErrFoundRows)
 }

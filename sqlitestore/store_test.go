@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/sqlitestore"
 )
@@ -70,4 +71,29 @@ func TestOpenRefusesPathsThatAreNotFiles(t *testing.T) {
 			require.ErrorIs(t, err, sqlitestore.ErrInvalidPath)
 		})
 	}
+}
+
+// TestSameVersionIsNotStale writes a user and a membership twice with the
+// same version, and deletes the membership twice: the second writes are
+// applied, not refused, since superseded deliveries skip their event
+// handlers. A deletion older than the membership is refused.
+func TestSameVersionIsNotStale(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "clerk.db"))
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	u := must[*clerkhook.User](t)(must[*clerkhook.Event](t)(clerkhooktest.UserCreated()).User())
+	m := must[*clerkhook.OrganizationMembership](t)(must[*clerkhook.Event](t)(clerkhooktest.OrganizationMembershipCreated(
+		func(m *clerkhook.OrganizationMembership) {
+			m.PublicUserData.UserID = u.ID
+			m.UpdatedAt = clerkhook.UnixMilli(at.UnixMilli())
+		})).OrganizationMembership())
+	for i := range 2 {
+		require.NoError(t, s.UpsertUser(ctx, u), "UpsertUser #%d", i+1)
+		require.NoError(t, s.UpsertMembership(ctx, m), "UpsertMembership #%d", i+1)
+	}
+	require.ErrorIs(t, s.DeleteMembership(ctx, m.OrganizationID(), u.ID, at.Add(-time.Second)), clerkhook.ErrStale)
+	for i := range 2 {
+		require.NoError(t, s.DeleteMembership(ctx, m.OrganizationID(), u.ID, at.Add(time.Second)), "DeleteMembership #%d", i+1)
+	}
+	require.ErrorIs(t, s.UpsertMembership(ctx, m), clerkhook.ErrStale)
 }
