@@ -337,6 +337,10 @@ func TestEventAccessorToleratesDrift(t *testing.T) {
 			require.NoError(t, err)
 			v, err := eventAccessors[tt.get](e)
 			require.NoError(t, err)
+			// Raw, the data as sent, is checked by the tests of raw data.
+			if f := reflect.ValueOf(v).Elem().FieldByName("Raw"); f.IsValid() {
+				f.SetZero()
+			}
 			assert.Equal(t, tt.want, v)
 		})
 	}
