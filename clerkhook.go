@@ -300,7 +300,8 @@ func NewVerifier(secret string, opts ...VerifierOption) (*Verifier, error) {
 // NewHandler returns the http.Handler that receives Clerk's deliveries and
 // writes them to store. It fails when the secret is invalid (see
 // [NewVerifier]), when store is nil, when an option is invalid, or when
-// the store's claims would lapse before an attempt has ended (see
+// the claims of its ledger (the store, or the [Deduplicator] of
+// [WithDeduplicator]) would lapse before an attempt has ended (see
 // [ClaimTimeouter]).
 func NewHandler(secret string, store UserStore, opts ...HandlerOption) (*Handler, error) {
 	if store == nil {
@@ -329,7 +330,7 @@ func NewHandler(secret string, store UserStore, opts ...HandlerOption) (*Handler
 	return newHandler(v, store, c), nil
 }
 
-// checkClaimTimeout refuses a store whose claims could lapse while an
+// checkClaimTimeout refuses a ledger whose claims could lapse while an
 // attempt still runs: its work for up to timeout, then its completion or
 // release for up to timeout again.
 func checkClaimTimeout(ledger Deduplicator, timeout time.Duration) error {
@@ -338,7 +339,7 @@ func checkClaimTimeout(ledger Deduplicator, timeout time.Duration) error {
 		return nil
 	}
 	if claim := ct.ClaimTimeout(); claim < 2*timeout {
-		return fmt.Errorf("clerkhook: NewHandler: the store's delivery claims last %v, less than twice WithTimeout (%v): a claim could lapse while its attempt runs and let a retry run the delivery again; shorten WithTimeout or lengthen the store's claim timeout", claim, timeout)
+		return fmt.Errorf("clerkhook: NewHandler: the delivery claims of the store (or of WithDeduplicator's ledger) last %v, less than twice WithTimeout (%v): a claim could lapse while its attempt runs and let a retry run the delivery again; shorten WithTimeout or lengthen the claim timeout", claim, timeout)
 	}
 	return nil
 }

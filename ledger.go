@@ -8,7 +8,8 @@ import "errors"
 // completes or releases it afterwards, as it does with a store that
 // implements [Deduplicator] itself, whose ledger d replaces. The store's
 // [DeliveryWriter], if it has one, is then not used, since it records
-// deliveries in the store's own ledger.
+// deliveries in the store's own ledger. [NewHandler] holds d's claim
+// timeout, not the store's, to twice [WithTimeout] (see [ClaimTimeouter]).
 //
 // A [MemoryStore] is a ledger in memory, bounded by [WithMaxDeliveries]:
 //
