@@ -69,7 +69,8 @@ func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID str
 
 // Membership returns the membership of the user in the organization as it
 // was last stored, or an error matching [clerkhook.ErrMembershipNotFound]
-// when the user is not a member.
+// when the user is not a member. Its Raw is the data column, as for
+// [Store.User].
 func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
 	m, err := readData(ctx, s, clerkhook.EventOrganizationMembershipUpdated, (*clerkhook.Event).OrganizationMembership, selectMembership, organizationID, userID)
 	if err != nil {

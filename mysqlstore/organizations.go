@@ -54,7 +54,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt tim
 
 // Organization returns the organization with the given id as it was last
 // stored, or an error matching [clerkhook.ErrOrganizationNotFound] for an
-// unknown or deleted id.
+// unknown or deleted id. Its Raw is the data column, as for [Store.User].
 func (s *Store) Organization(ctx context.Context, id string) (*clerkhook.Organization, error) {
 	o, err := readData(ctx, s, clerkhook.EventOrganizationUpdated, (*clerkhook.Event).Organization, selectOrganization, id)
 	if err != nil {

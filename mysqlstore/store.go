@@ -18,9 +18,9 @@ import (
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
 // [WithClaimTimeout] says otherwise: at least twice as long as an attempt
-// may take (twice the Handler's default timeout is 20 seconds), and short enough that when the
-// process that held the claim died, the retry Svix sends five minutes after
-// the first attempt takes it over.
+// may take (twice the Handler's default timeout is 20 seconds), and short
+// enough that when the process that held the claim died, the retry Svix
+// sends five minutes after the first attempt takes it over.
 const DefaultClaimTimeout = time.Minute
 
 // maxAttempts bounds how often a write is run again after InnoDB rolled it
@@ -191,14 +191,15 @@ func nullString(s string) *string {
 // millis returns t as Unix milliseconds, the unit of the time columns.
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-// appliedUnlessRefused returns nil when the guarded write of tx changed
-// rows (n of them), and otherwise an error matching [clerkhook.ErrStale]
-// unless applied, a locking read of args, finds the row that the write
-// let through. MySQL counts a row whose columns all kept their values as
-// unchanged, so a write of the very version stored changes no row, yet it
-// is not stale: an equal version replaces the stored one, and the event
-// handlers of its delivery must run. The write locked the row it refused
-// or let through, so the read sees it as the write did.
+// appliedUnlessRefused tells a guarded write of tx that its guard refused
+// from one it let through, given n, the rows the write changed: none means
+// either, since MySQL counts a row whose columns all kept their values as
+// unchanged, as they do when the write was of the very version stored.
+// That write is not stale (an equal version replaces the stored one, and
+// its delivery's event handlers must run), so applied, a locking read of
+// args, looks for the row as a write let through leaves it. The write
+// locked the row, so the read sees it as the write did. It returns an
+// error matching [clerkhook.ErrStale] for a refused write.
 func appliedUnlessRefused(ctx context.Context, tx *sql.Tx, n int64, applied string, args ...any) error {
 	if n > 0 {
 		return nil

@@ -21,9 +21,9 @@ import (
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
 // [WithClaimTimeout] says otherwise: at least twice as long as an attempt
-// may take (twice the Handler's default timeout is 20 seconds), and short enough that when the
-// process that held the claim died, the retry Svix sends five minutes after
-// the first attempt takes it over.
+// may take (twice the Handler's default timeout is 20 seconds), and short
+// enough that when the process that held the claim died, the retry Svix
+// sends five minutes after the first attempt takes it over.
 const DefaultClaimTimeout = time.Minute
 
 // DefaultBusyTimeout is how long a write waits for another process that

@@ -12,7 +12,9 @@ import (
 // UpsertUser stores u unless the table holds a newer version of the user or
 // its tombstone; then it returns an error matching [clerkhook.ErrStale].
 // The columns hold the fields services query most (email and phone are the
-// primary ones), and data holds the whole user as JSON.
+// primary ones), and data holds the whole user as JSON: u.Raw, the user as
+// Clerk sent it, when it is set, as the decoders set it; else the encoded
+// struct.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	args, err := userArgs(u)
 	if err != nil {
@@ -49,6 +51,8 @@ func deleteUserTx(ctx context.Context, tx *sql.Tx, id string, deletedAt time.Tim
 
 // User returns the user with the given id as it was last stored, or an
 // error matching [clerkhook.ErrUserNotFound] for an unknown or deleted id.
+// It decodes the data column as the Handler decodes a delivery, and the
+// user's Raw is that column.
 func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
 	u, err := readData(ctx, s, clerkhook.EventUserUpdated, (*clerkhook.Event).User, selectUser, id)
 	if err != nil {
