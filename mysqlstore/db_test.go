@@ -34,7 +34,7 @@ func testDatabase(tb testing.TB) *sql.DB {
 		if os.Getenv("CLERKHOOK_REQUIRE_DB") == "1" {
 			tb.Fatalf("MySQL at CLERKHOOK_TEST_MYSQL_URL is unreachable: %v", err)
 		}
-		tb.Skipf("no MySQL server (set CLERKHOOK_TEST_MYSQL_URL): %v", err)
+		tb.Skipf("MySQL at CLERKHOOK_TEST_MYSQL_URL is unreachable (set it, or CLERKHOOK_REQUIRE_DB=1 to fail instead): %v", err)
 	}
 	var b [6]byte
 	rand.Read(b[:])

@@ -45,7 +45,7 @@ func newMySQLDatabase(t *testing.T) (string, *sql.DB) {
 		if os.Getenv("CLERKHOOK_REQUIRE_DB") == "1" {
 			t.Fatalf("MySQL at CLERKHOOK_TEST_MYSQL_URL is unreachable: %v", err)
 		}
-		t.Skipf("no MySQL server (set CLERKHOOK_TEST_MYSQL_URL): %v", err)
+		t.Skipf("MySQL at CLERKHOOK_TEST_MYSQL_URL is unreachable (set it, or CLERKHOOK_REQUIRE_DB=1 to fail instead): %v", err)
 	}
 	var b [6]byte
 	rand.Read(b[:])
