@@ -337,6 +337,14 @@ func TestEventAccessorToleratesDrift(t *testing.T) {
 			require.NoError(t, err)
 			v, err := eventAccessors[tt.get](e)
 			require.NoError(t, err)
+			// The records a store writes keep the data as Clerk sent it,
+			// the values that did not fit included.
+			switch want := tt.want.(type) {
+			case *clerkhook.User:
+				want.Raw = json.RawMessage(tt.data)
+			case *clerkhook.OrganizationMembership:
+				want.Raw = json.RawMessage(tt.data)
+			}
 			assert.Equal(t, tt.want, v)
 		})
 	}

@@ -138,18 +138,25 @@ func TestHandlerErrorsQuoteNoPayloadValues(t *testing.T) {
 	user := func(fields string) string {
 		return `{"id":"user_2values","object":"user",` + fields + `,"created_at":1700000000000,"updated_at":1700000000001}`
 	}
-	for i, data := range []string{
-		user(`"first_name":["` + name + `"]`),
-		user(`"first_name":"` + name + `","last_name":{"` + key + `":"` + text + `"}`),
-		user(`"public_metadata":{"` + key + `":"` + text + `"`),
-		user(`"public_metadata":{"` + key + `":"` + text + "\x01" + `"}`),
-		user(`"updated_at":"` + text + `"`),
-		user(`"email_addresses":[{"id":"` + name + `","verification":{"attempts":"` + text + `"}}]`),
+	// A value that does not fit a field other than the id or the version
+	// is an anomaly, not an error (see handler_drift_test.go); the log line
+	// names its place without quoting it either.
+	for i, tt := range []struct {
+		data string
+		want int
+	}{
+		{user(`"first_name":["` + name + `"]`), http.StatusOK},
+		{user(`"first_name":"` + name + `","last_name":{"` + key + `":"` + text + `"}`), http.StatusOK},
+		{user(`"public_metadata":{"` + key + `":"` + text + `"`), http.StatusBadRequest},
+		{user(`"public_metadata":{"` + key + `":"` + text + "\x01" + `"}`), http.StatusBadRequest},
+		{user(`"updated_at":"` + text + `"`), http.StatusBadRequest},
+		{user(`"updated_at":{"` + key + `":"` + text + `"}`), http.StatusBadRequest},
+		{user(`"email_addresses":[{"id":"` + name + `","verification":{"attempts":"` + text + `"}}]`), http.StatusOK},
 	} {
-		w := serve(h, signedRequest(t, fmt.Sprintf("msg_values_%d", i), awkwardBody(clerkhook.EventUserUpdated, data)))
-		require.Equal(t, http.StatusBadRequest, w.Code, data)
+		w := serve(h, signedRequest(t, fmt.Sprintf("msg_values_%d", i), awkwardBody(clerkhook.EventUserUpdated, tt.data)))
+		require.Equal(t, tt.want, w.Code, tt.data)
 	}
-	require.Len(t, errs, 6)
+	require.Len(t, errs, 4)
 	for _, v := range []string{name, key, text} {
 		assert.NotContains(t, logs.String(), v)
 		for _, e := range errs {
