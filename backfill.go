@@ -43,7 +43,8 @@ const (
 )
 
 // BackendAPI is a client of the part of Clerk's Backend API that [Backfill]
-// uses: listing users and reading one user. Create it with
+// uses: listing users, reading one user, reading the secret key's instance
+// ([WithInstanceID]), and counting users ([BackendAPI.CountUsers]). Create it with
 // [NewBackendAPI]; it is safe for concurrent use. It never puts the secret
 // key in an error, and prints as its base URL only.
 type BackendAPI struct {

@@ -337,9 +337,13 @@ func TestEventAccessorToleratesDrift(t *testing.T) {
 			require.NoError(t, err)
 			v, err := eventAccessors[tt.get](e)
 			require.NoError(t, err)
-			// Raw, the data as sent, is checked by the tests of raw data.
-			if f := reflect.ValueOf(v).Elem().FieldByName("Raw"); f.IsValid() {
-				f.SetZero()
+			// The records a store writes keep the data as Clerk sent it,
+			// the values that did not fit included.
+			switch want := tt.want.(type) {
+			case *clerkhook.User:
+				want.Raw = json.RawMessage(tt.data)
+			case *clerkhook.OrganizationMembership:
+				want.Raw = json.RawMessage(tt.data)
 			}
 			assert.Equal(t, tt.want, v)
 		})

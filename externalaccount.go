@@ -58,7 +58,8 @@ func (a *ExternalAccount) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 }
 
 // UnmarshalJSON decodes a from either shape of an external account, for
-// encoding/json, which Backfill decodes the Backend API's users with.
+// encoding/json: programs that decode users with it, and the copies the
+// MemoryStore's readers return.
 func (a *ExternalAccount) UnmarshalJSON(data []byte) error {
 	aux := externalAccountShapes{plainExternalAccount: (*plainExternalAccount)(a)}
 	if err := unmarshal(data, &aux); err != nil {

@@ -516,7 +516,7 @@ func membershipDeletedAt(evt *Event, m *OrganizationMembership) time.Time {
 // of a [NonBlockingStore], with no event handler, run on the caller's.
 func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 	if h.inline && len(w.handlers) == 0 {
-		h.run(ctx, d.event, w, d)
+		h.runRecovered(ctx, d.event, w, d)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
@@ -525,14 +525,8 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 	evt, wk := d.event, *w
 	go func() {
 		result := &delivery{}
-		defer func() {
-			if v := recover(); v != nil {
-				result.status, result.outcome = http.StatusInternalServerError, OutcomeFailed
-				result.err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
-			}
-			done <- result
-		}()
-		h.run(ctx, evt, &wk, result)
+		defer func() { done <- result }()
+		h.runRecovered(ctx, evt, &wk, result)
 	}()
 	select {
 	case r := <-done:
@@ -540,6 +534,18 @@ func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
 	case <-ctx.Done():
 		d.status, d.outcome, d.err = http.StatusServiceUnavailable, OutcomeFailed, ctx.Err()
 	}
+}
+
+// runRecovered is run, which turns a panic of the store or an event
+// handler into a failure of the delivery, answered 500.
+func (h *Handler) runRecovered(ctx context.Context, evt *Event, w *work, result *delivery) {
+	defer func() {
+		if v := recover(); v != nil {
+			result.status, result.outcome = http.StatusInternalServerError, OutcomeFailed
+			result.err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
+		}
+	}()
+	h.run(ctx, evt, w, result)
 }
 
 // run does the work of one delivery with the bookkeeping of deduplication.

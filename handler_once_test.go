@@ -108,3 +108,21 @@ func TestNonBlockingStoreRunsInline(t *testing.T) {
 			"NonBlocking() = %t: the write runs on the request's goroutine without the deadline's context, or in the Handler's with it", nonBlocking)
 	}
 }
+
+// panickingStore is a NonBlockingStore, through the MemoryStore it embeds,
+// whose user writes panic.
+type panickingStore struct{ *clerkhook.MemoryStore }
+
+func (panickingStore) UpsertUserDelivery(context.Context, string, string, *clerkhook.User) error {
+	panic("store bug")
+}
+
+func TestNonBlockingStorePanicIsAFailure(t *testing.T) {
+	var got clerkhook.Observation
+	h := newTestHandler(t, panickingStore{clerkhook.NewMemoryStore()},
+		clerkhook.WithObserver(func(_ context.Context, o clerkhook.Observation) { got = o }))
+	w := serve(h, signedRequest(t, "msg_panic", envelope(t, clerkhook.EventUserUpdated, testNow, testUser("user_2panic", 1))))
+	assert.Equal(t, 500, w.Code, "a store's panic on the request's goroutine is answered as on the Handler's")
+	assert.Equal(t, clerkhook.OutcomeFailed, got.Outcome)
+	assert.ErrorContains(t, got.Err, "panic of type string")
+}
