@@ -108,6 +108,13 @@ func newFlags(name, synopsis, about string) *flags {
 	return &flags{FlagSet: fs, synopsis: synopsis, about: about}
 }
 
+// given reports whether the flag named name was set on the command line.
+func (f *flags) given(name string) bool {
+	given := false
+	f.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
 // parse parses args. When it returns false, the command must return code:
 // the help was asked for, or the command line is wrong and has been
 // reported on stderr.

@@ -53,7 +53,9 @@ the secret that verified it.
 
 For local development, "clerkhook serve -dev" makes up a signing secret and
 prints it with the "clerkhook send" command that delivers a test event, and
-answers GET /users/{id} with the user the store holds, as JSON.`)
+answers GET /users/{id} with the user the store holds, as JSON. That answer
+is personal data without any authentication, so -dev listens on
+127.0.0.1:8080 unless -addr names another address.`)
 	addr := f.String("addr", ":8080", "the address to listen on; 127.0.0.1:0 picks a free port")
 	secretFlag := f.String("secret", "", "the endpoint's signing secret, whsec_…, or several separated by commas (default $CLERK_WEBHOOK_SECRET)")
 	dev := f.Bool("dev", false, "development mode: without a secret, make one up and print it (on stderr); answer GET /users/{id}")
@@ -128,7 +130,7 @@ answers GET /users/{id} with the user the store holds, as JSON.`)
 		return fail(stderr, f, "%v", err)
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", listenAddress(*addr, f.given("addr"), *dev))
 	if err != nil {
 		return fail(stderr, f, "%v", err)
 	}
@@ -227,4 +229,14 @@ func loopback(addr net.Addr) string {
 		return addr.String()
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
+
+// listenAddress is the address serve listens on: addr, or in development
+// mode, unless -addr was given, the loopback port 8080, so that GET
+// /users/{id} is not reachable from other machines.
+func listenAddress(addr string, given, dev bool) string {
+	if dev && !given {
+		return "127.0.0.1:8080"
+	}
+	return addr
 }

@@ -274,3 +274,19 @@ func TestServeDuringARotation(t *testing.T) {
 	assert.NotContains(t, log, newSecret)
 	assert.NotContains(t, log, oldSecret)
 }
+
+func TestListenAddress(t *testing.T) {
+	tests := []struct {
+		addr       string
+		given, dev bool
+		want       string
+	}{
+		{":8080", false, false, ":8080"},
+		{":8080", false, true, "127.0.0.1:8080"},
+		{":9000", true, true, ":9000"},
+		{"127.0.0.1:0", true, false, "127.0.0.1:0"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, listenAddress(tt.addr, tt.given, tt.dev), "%+v", tt)
+	}
+}
