@@ -243,6 +243,12 @@ type BackfillReport struct {
 	// [WithReconcile], the ids of the users the reconcile would have
 	// deleted: Clerk ids, which say nothing about the person.
 	WouldDelete []string
+	// Anomalies lists, once each, the places in a user object where a
+	// value from the Backend API did not fit its field, as the Handler's
+	// [Observation.Anomalies] does: JSON pointers made of schema field
+	// names and list indexes only. The users were written with those
+	// fields at zero, and their Raw keeps the values.
+	Anomalies []string
 }
 
 // A BackfillOption configures a [Backfill].
@@ -526,7 +532,8 @@ func (b *backfiller) list(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("clerkhook: backfill: listing page %d of the users: %w", page, err)
 		}
-		users, err := decodeUserList(body)
+		users, anomalies, err := decodeUserList(body)
+		b.report.Anomalies = addAnomalies(b.report.Anomalies, anomalies)
 		if err != nil {
 			return fmt.Errorf("clerkhook: backfill: page %d of the users is not a JSON array of users: %s", page, jsonErrorText(err))
 		}
@@ -627,7 +634,8 @@ func (b *backfiller) reconcile(ctx context.Context, lister UserLister) error {
 		case err != nil:
 			return fmt.Errorf("clerkhook: backfill: checking user %s: %w", id, err)
 		default:
-			u, err := decodeUserObject(body)
+			u, anomalies, err := decodeUserObject(body)
+			b.report.Anomalies = addAnomalies(b.report.Anomalies, anomalies)
 			if err != nil || u.ID != id {
 				return fmt.Errorf("clerkhook: backfill: the Backend API's answer for user %s is not that user", id)
 			}

@@ -805,3 +805,38 @@ func FuzzBackfillAnswer(f *testing.F) {
 		require.LessOrEqual(t, len(ids), report.Written)
 	})
 }
+
+// TestBackfillReportsAnomalies lists users whose values do not fit their
+// fields, in the listing and in the answer of a reconciled user: they are
+// written with the fields at zero, Raw keeps the values, and the report
+// names each place once.
+func TestBackfillReportsAnomalies(t *testing.T) {
+	drift := func(u clerkUser, key, value string) clerkUser {
+		var obj map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(u.raw, &obj))
+		obj[key] = json.RawMessage(value)
+		raw, err := json.Marshal(obj)
+		require.NoError(t, err)
+		return clerkUser{raw: raw, user: u.user}
+	}
+	users := newClerkUsers(t, 4)
+	users[0] = drift(users[0], "has_image", `"true"`)
+	users[2] = drift(drift(users[2], "has_image", `"false"`), "last_active_at", `"2026-11-27"`)
+	missed := newClerkUsers(t, 1)
+	missed[0] = drift(missed[0], "banned", `"no"`)
+	api, backend := newFakeClerkAPI(t, users)
+	api.unlisted = missed
+	store := seedStore(t, missed...)
+
+	report, err := clerkhook.Backfill(context.Background(), backend, store,
+		backfillOptions(&sleepRecorder{}, clerkhook.WithReconcile())...)
+
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/has_image", "/last_active_at", "/banned"}, report.Anomalies)
+	assert.Equal(t, 5, report.Written)
+	u, err := store.User(context.Background(), users[2].user.ID)
+	require.NoError(t, err)
+	assert.False(t, u.HasImage)
+	assert.Nil(t, u.LastActiveAt)
+	assert.JSONEq(t, string(users[2].raw), string(u.Raw), "Raw keeps the values that did not fit")
+}

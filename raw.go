@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -54,36 +55,53 @@ func copyRaw(dst, src any) {
 }
 
 // decodeUserObject decodes the JSON object of one user from the Backend
-// API, keeping it as the user's Raw, after the text substitution.
-func decodeUserObject(data []byte) (*User, error) {
+// API, keeping it as the user's Raw, after the text substitution. It
+// returns the places of the values left at zero, as unmarshalTolerant
+// does.
+func decodeUserObject(data []byte) (*User, []string, error) {
 	data = storableJSON(data)
 	var u User
 	// The Backend API drifts as the webhooks do: a value that does not fit
 	// its field is left at zero, and Raw keeps it.
-	if _, err := unmarshalTolerant(data, &u, "", recordIdentity); err != nil {
-		return nil, err
+	anomalies, err := unmarshalTolerant(data, &u, "", recordIdentity)
+	if err != nil {
+		return nil, nil, err
 	}
 	keepRaw(&u, data)
-	return &u, nil
+	return &u, anomalies, nil
 }
 
 // decodeUserList decodes the Backend API's JSON array of users, each of
-// them keeping its own object as its Raw. A null element is a nil user.
-func decodeUserList(body []byte) ([]*User, error) {
+// them keeping its own object as its Raw. A null element is a nil user. It
+// returns, once each, the places in a user object of the values left at
+// zero.
+func decodeUserList(body []byte) ([]*User, []string, error) {
 	var objects []jsontext.Value
 	if err := jsonv2.Unmarshal(storableJSON(body), &objects, decodeOptions); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	users := make([]*User, len(objects))
+	var anomalies []string
 	for i, obj := range objects {
 		if obj.Kind() == 'n' {
 			continue
 		}
-		u, err := decodeUserObject(obj)
+		u, found, err := decodeUserObject(obj)
 		if err != nil {
-			return nil, fmt.Errorf("user %d: %w", i, err)
+			return nil, nil, fmt.Errorf("user %d: %w", i, err)
 		}
 		users[i] = u
+		anomalies = addAnomalies(anomalies, found)
 	}
-	return users, nil
+	return users, anomalies, nil
+}
+
+// addAnomalies adds to list the places of found it does not hold yet.
+func addAnomalies(list, found []string) []string {
+	for _, p := range found {
+		if !slices.Contains(list, p) {
+			list = append(list, p)
+		}
+	}
+	return list
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
-// runBackfill copies Clerk's users into PostgreSQL.
+// runBackfill copies Clerk's users into the database serve keeps them in.
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f := newFlags("backfill", "-database-url URL [-api-key sk_…] [-instance ins_…] [-reconcile [-max-deletions N]] [-dry-run] [-page-size N] [-base-url URL]",
-		`Backfill copies the users Clerk already has into the PostgreSQL database
-that "clerkhook serve" or a service with package pgxstore keeps them in:
+		`Backfill copies the users Clerk already has into the database that
+"clerkhook serve" or a service with one of the store packages keeps them in
+(PostgreSQL, MySQL or SQLite, as for serve's -database-url):
 webhooks only tell of changes made after the endpoint was created. Start the
 webhook endpoint first, so that no change falls between the two; the newer
 version of a user always wins, so running both at once is safe, and running
@@ -38,7 +39,7 @@ them. -dry-run lists and compares but writes nothing, and prints the ids of
 the users -reconcile would delete. -instance checks first that the key is
 the instance's whose webhooks fill the database (its id is the instance_id
 of every delivery, and in the Clerk Dashboard).`)
-	databaseFlag := f.String("database-url", "", "the PostgreSQL database (default $DATABASE_URL)")
+	databaseFlag := f.String("database-url", "", "the database to fill: a postgres:// or mysql:// URL, or sqlite:PATH (default $DATABASE_URL)")
 	schema := f.String("schema", pgxstore.DefaultSchema, "the PostgreSQL schema of the tables")
 	keyFlag := f.String("api-key", "", "the instance's secret key, sk_live_… or sk_test_… (default $CLERK_SECRET_KEY)")
 	baseURL := f.String("base-url", clerkhook.DefaultBackendAPIURL, "the Backend API's base URL")
@@ -89,20 +90,27 @@ of every delivery, and in the Clerk Dashboard).`)
 		opts = append(opts, clerkhook.WithInstanceID(*instance))
 	}
 
-	store, pool, err := openPostgres(ctx, databaseURL, *schema)
+	db, err := openDatabase(ctx, databaseURL, *schema)
 	if err != nil {
 		return fail(stderr, f, "%v", err)
 	}
-	defer pool.Close()
+	defer db.close()
 	if progress.total, err = api.CountUsers(ctx); err != nil {
 		fmt.Fprintf(stderr, "%s: progress without a total: %v\n", f.Name(), err)
 	}
-	report, err := clerkhook.Backfill(ctx, api, store, opts...)
+	report, err := clerkhook.Backfill(ctx, api, db.store, opts...)
 	progress.done()
 	fmt.Fprintf(stdout, "pages:   %d\nseen:    %d\nwritten: %d\nstale:   %d\ndeleted: %d\n",
 		report.Pages, report.Seen, report.Written, report.Stale, report.Deleted)
 	if *reconcile {
 		fmt.Fprintf(stdout, "missing: %d\n", report.Missing)
+	}
+	if len(report.Anomalies) > 0 {
+		// Places in the schema, never values: they may be printed.
+		fmt.Fprintf(stdout, "values left at zero, which did not fit their fields (Raw keeps them):\n")
+		for _, p := range report.Anomalies {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
 	}
 	if *reconcile && *dryRun && err == nil {
 		// Clerk's ids say nothing about the person: they may be printed.

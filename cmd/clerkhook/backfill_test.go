@@ -349,3 +349,24 @@ func TestBackfillReconcileSafetyWithPostgreSQL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ids, 36)
 }
+
+// TestBackfillPrintsAnomalies shows the places of the values that did not
+// fit their fields, and never the values.
+func TestBackfillPrintsAnomalies(t *testing.T) {
+	cleanEnv(t)
+	clerk := newFakeClerk(t, 3)
+	var obj map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(clerk.raws[1], &obj))
+	obj["has_image"] = json.RawMessage(`"sometimes"`)
+	raw, err := json.Marshal(obj)
+	require.NoError(t, err)
+	clerk.raws[1] = raw
+	t.Setenv("CLERK_SECRET_KEY", clerkKey)
+
+	code, stdout, stderr := runCLI(t, "backfill", "-database-url", "sqlite:"+t.TempDir()+"/clerk.db", "-base-url", clerk.url)
+
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "pages:   1\nseen:    3\nwritten: 3\nstale:   0\ndeleted: 0\n"+
+		"values left at zero, which did not fit their fields (Raw keeps them):\n  /has_image\n", stdout)
+	assert.NotContains(t, stdout+stderr, "sometimes")
+}

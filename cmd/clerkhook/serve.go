@@ -97,30 +97,14 @@ is personal data without any authentication, so -dev listens on
 	var store clerkhook.UserStore
 	var health func(context.Context) error
 	databaseURL := fromEnv(*databaseFlag, "DATABASE_URL")
-	if path, ok := sqlitePath(databaseURL); ok {
-		sqlite, err := openSQLite(ctx, path)
+	if databaseURL != "" {
+		db, err := openDatabase(ctx, databaseURL, *schema)
 		if err != nil {
 			return fail(stderr, f, "%v", err)
 		}
-		defer sqlite.Close()
-		store, health = sqlite, sqlite.Ping
-		logger.Info("using SQLite", "path", path)
-	} else if isMySQL(databaseURL) {
-		my, db, err := openMySQL(ctx, databaseURL)
-		if err != nil {
-			return fail(stderr, f, "%v", err)
-		}
-		defer db.Close()
-		store, health = my, db.PingContext
-		logger.Info("using MySQL")
-	} else if databaseURL != "" {
-		pg, pool, err := openPostgres(ctx, databaseURL, *schema)
-		if err != nil {
-			return fail(stderr, f, "%v", err)
-		}
-		defer pool.Close()
-		store, health = pg, pool.Ping
-		logger.Info("using PostgreSQL", "schema", *schema)
+		defer db.close()
+		store, health = db.store, db.health
+		logger.LogAttrs(ctx, slog.LevelInfo, "using "+db.kind, db.attr)
 	} else {
 		store = clerkhook.NewMemoryStore()
 		logger.Info("using an in-memory store: its contents are lost when the server stops; pass -database-url to keep them")
