@@ -43,6 +43,6 @@ func ExampleBackfill() {
 	fmt.Println(u.FullName())
 	// Output:
 	// page 1: 2 users so far
-	// {Pages:1 Seen:2 Written:2 Stale:0 Deleted:0 Missing:0 WouldDelete:[]}
+	// {Pages:1 Seen:2 Written:2 Stale:0 Deleted:0 Missing:0 WouldDelete:[] Anomalies:[]}
 	// Grace
 }
