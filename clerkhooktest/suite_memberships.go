@@ -164,34 +164,16 @@ func membershipCases(c capabilities) []storeCase {
 }
 
 // concurrentMembershipUpserts has writers upsert distinct versions of a
-// few memberships at once, as concurrentUpserts does for users, and checks
-// that the newest versions are left.
+// few memberships at once, and checks that the newest versions are left.
 func concurrentMembershipUpserts(h *harness) {
-	const members = 3
-	for round := range concurrentRounds {
-		all := make([][]*clerkhook.OrganizationMembership, members)
-		byWriter := make([][]*clerkhook.OrganizationMembership, concurrentWriters)
-		for w := range byWriter {
-			byWriter[w] = make([]*clerkhook.OrganizationMembership, members)
+	raceNewest(h, func() []*clerkhook.OrganizationMembership {
+		mb := newMember()
+		versions := make([]*clerkhook.OrganizationMembership, concurrentWriters)
+		for v := range versions {
+			versions[v] = mb.version(h, v+1, v+1)
 		}
-		for i := range all {
-			mb := newMember()
-			all[i] = make([]*clerkhook.OrganizationMembership, concurrentWriters)
-			for v := range all[i] {
-				all[i][v] = mb.version(h, v+1, v+1)
-			}
-			for w, m := range shuffled(all[i], round*members+i) {
-				byWriter[w][i] = m
-			}
-		}
-		for w := range byWriter {
-			byWriter[w] = shuffled(byWriter[w], w)
-		}
-		h.race(members, func(w, k int) bool { return h.tryUpsertMembership(byWriter[w][k]) }, nil)
-		for i := range all {
-			h.expectMembership(all[i][concurrentWriters-1])
-		}
-	}
+		return versions
+	}, h.tryUpsertMembership, h.expectMembership)
 }
 
 // concurrentCascade has each writer upsert versions of a membership of a

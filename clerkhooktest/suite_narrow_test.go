@@ -121,11 +121,22 @@ func (s *profileStore) refuseProfile(held map[string]profile, id string, updated
 	return nil
 }
 
-func (s *profileStore) deleteProfile(held map[string]profile, id string) {
+// deleteProfile deletes the profile id, and the memberships of it.
+func (s *profileStore) deleteProfile(held map[string]profile, id string, memberOf func(seatKey) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.flaws.noTombstones {
 		delete(held, id)
 	} else {
 		held[id] = profile{deleted: true}
+	}
+	if s.flaws.noCascades {
+		return
+	}
+	for k := range s.members {
+		if memberOf(k) {
+			delete(s.members, k)
+		}
 	}
 }
 
@@ -135,10 +146,7 @@ func (s *profileStore) UpsertUser(_ context.Context, u *clerkhook.User) error {
 }
 
 func (s *profileStore) DeleteUser(_ context.Context, id string, _ time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deleteProfile(s.users, id)
-	s.cascade(func(k seatKey) bool { return k.user == id })
+	s.deleteProfile(s.users, id, func(k seatKey) bool { return k.user == id })
 	return nil
 }
 
@@ -148,23 +156,8 @@ func (s *profileStore) UpsertOrganization(_ context.Context, o *clerkhook.Organi
 }
 
 func (s *profileStore) DeleteOrganization(_ context.Context, id string, _ time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deleteProfile(s.orgs, id)
-	s.cascade(func(k seatKey) bool { return k.org == id })
+	s.deleteProfile(s.orgs, id, func(k seatKey) bool { return k.org == id })
 	return nil
-}
-
-// cascade removes the memberships of a deleted user or organization.
-func (s *profileStore) cascade(of func(seatKey) bool) {
-	if s.flaws.noCascades {
-		return
-	}
-	for k := range s.members {
-		if of(k) {
-			delete(s.members, k)
-		}
-	}
 }
 
 func (s *profileStore) UpsertMembership(_ context.Context, m *clerkhook.OrganizationMembership) error {

@@ -203,36 +203,45 @@ const concurrentWriters = 8
 const concurrentRounds = 10
 
 // concurrentUpserts has writers upsert distinct versions of a few ids at
-// once, each writer one version of each id, and checks that the newest
-// versions are left. Each version is written once, so an older version
-// that a racy guard let overwrite a newer one is never overwritten again.
+// once, and checks that the newest versions are left.
 func (r *record[T]) concurrentUpserts(h *harness) {
-	const ids = 3
-	for round := range concurrentRounds {
-		all := make([][]*T, ids)
-		// byWriter[w][i] is the version writer w upserts of id i: which
-		// writer holds the newest differs between ids and rounds, so that
-		// it is not always the one the scheduler runs last.
-		byWriter := make([][]*T, concurrentWriters)
-		for w := range byWriter {
-			byWriter[w] = make([]*T, ids)
+	raceNewest(h, func() []*T {
+		id := newID(r.prefix)
+		versions := make([]*T, concurrentWriters)
+		for v := range versions {
+			versions[v] = r.version(id, h.at(v+1), v+1)
 		}
+		return versions
+	}, func(v *T) bool { return r.tryUpsert(h, v) }, func(v *T) { r.expect(h, v) })
+}
+
+// raceNewest has writers upsert, with try, versions of a few records at
+// once, each writer one version of each record, and checks with expect
+// that the newest versions are left. versionsOf returns the versions of a
+// new record, one per writer, oldest first. Each version is written once,
+// so an older version that a racy guard let overwrite a newer one is never
+// overwritten again.
+func raceNewest[T any](h *harness, versionsOf func() []*T, try func(*T) bool, expect func(*T)) {
+	h.t.Helper()
+	const records = 3
+	for round := range concurrentRounds {
+		all := make([][]*T, records)
+		// byWriter[w] holds the version writer w upserts of each record:
+		// which writer holds the newest differs between records and
+		// rounds, so that it is not always the one the scheduler runs last.
+		byWriter := make([][]*T, concurrentWriters)
 		for i := range all {
-			id := newID(r.prefix)
-			all[i] = make([]*T, concurrentWriters)
-			for v := range all[i] {
-				all[i][v] = r.version(id, h.at(v+1), v+1)
-			}
-			for w, v := range shuffled(all[i], round*ids+i) {
-				byWriter[w][i] = v
+			all[i] = versionsOf()
+			for w, v := range shuffled(all[i], round*records+i) {
+				byWriter[w] = append(byWriter[w], v)
 			}
 		}
 		for w := range byWriter {
 			byWriter[w] = shuffled(byWriter[w], w)
 		}
-		h.race(ids, func(w, k int) bool { return r.tryUpsert(h, byWriter[w][k]) }, nil)
-		for i := range all {
-			r.expect(h, all[i][concurrentWriters-1])
+		h.race(records, func(w, k int) bool { return try(byWriter[w][k]) }, nil)
+		for _, versions := range all {
+			expect(versions[len(versions)-1])
 		}
 	}
 }
