@@ -12,9 +12,9 @@ import (
 // ClaimLapser is implemented by a store given to [TestUserStore] or
 // [TestVersionedStore] that can make the claim of a delivery lapse at
 // once, as if its claim timeout had passed, so that the suite can check
-// what happens when another attempt takes over a lapsed claim. It is meant for a test's wrapper of the store
-// (which can move the store's clock, or age the claim in its table), not
-// for the store itself.
+// what happens when another attempt takes over a lapsed claim. It is meant
+// for a test's wrapper of the store (which can move the store's clock, or
+// age the claim in its table), not for the store itself.
 type ClaimLapser interface {
 	LapseClaim(ctx context.Context, deliveryID string) error
 }
