@@ -48,5 +48,9 @@
 //	}
 //
 // The suite also checks the optional interfaces the store implements, such
-// as [clerkhook.MembershipStore] and [clerkhook.Deduplicator].
+// as [clerkhook.MembershipStore] and [clerkhook.Deduplicator]. A store that
+// keeps its own shape rather than Clerk's fields (a display name, no
+// metadata) runs [TestVersionedStore] instead, which reads back through a
+// narrow reader, [UserVersionReader]: the version the store holds of a
+// record, and whether it is deleted.
 package clerkhooktest

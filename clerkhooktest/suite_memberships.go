@@ -3,14 +3,15 @@ package clerkhooktest
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/clerkhook/clerkhook"
 )
 
 // membershipCases returns the cases of the rules of
-// clerkhook.MembershipStore; those of DeleteOrganization need an
-// OrganizationStore too.
-func membershipCases(withOrganizations bool) []storeCase {
+// clerkhook.MembershipStore for a store of capabilities c: those of
+// DeleteOrganization need an OrganizationStore too.
+func membershipCases(c capabilities) []storeCase {
 	cases := []storeCase{
 		{"UnknownUserAndOrganization", func(h *harness) {
 			m := newMember().version(h, 1, 1)
@@ -42,7 +43,7 @@ func membershipCases(withOrganizations bool) []storeCase {
 			mb := newMember()
 			h.mustUpsertMembership(mb.version(h, 1, 1))
 			h.mustDeleteMembership(mb, 2)
-			h.expectNoMembership(mb)
+			h.expectMembershipDeleted(mb)
 		}},
 		{"LateUpsertAfterDeleteRefused", func(h *harness) {
 			mb := newMember()
@@ -50,7 +51,7 @@ func membershipCases(withOrganizations bool) []storeCase {
 			h.mustDeleteMembership(mb, 3)
 			h.mustRefuseMembership(mb.version(h, 2, 2))
 			h.mustRefuseMembership(mb.version(h, 3, 3))
-			h.expectNoMembership(mb)
+			h.expectMembershipDeleted(mb)
 		}},
 		{"RejoinAfterDeleteStored", func(h *harness) {
 			mb := newMember()
@@ -67,7 +68,7 @@ func membershipCases(withOrganizations bool) []storeCase {
 			h.mustDeleteMembership(mb, 2)
 			h.mustRefuseMembership(mb.version(h, 1, 1))
 			h.mustRefuseMembership(mb.version(h, 2, 2))
-			h.expectNoMembership(mb)
+			h.expectMembershipDeleted(mb)
 			later := mb.version(h, 3, 3)
 			h.mustUpsertMembership(later)
 			h.expectMembership(later)
@@ -86,9 +87,9 @@ func membershipCases(withOrganizations bool) []storeCase {
 			h.mustUpsertMembership(mb.version(h, 1, 1))
 			h.mustDeleteMembership(mb, 2)
 			h.mustDeleteMembership(mb, 2)
-			h.expectNoMembership(mb)
+			h.expectMembershipDeleted(mb)
 			h.mustRefuseMembership(mb.version(h, 2, 2))
-			h.expectNoMembership(mb)
+			h.expectMembershipDeleted(mb)
 		}},
 		{"DeleteUserRemovesMemberships", func(h *harness) {
 			mine, other := newMember(), newMember()
@@ -113,7 +114,20 @@ func membershipCases(withOrganizations bool) []storeCase {
 			h.expectNoMembership(mb)
 		}},
 	}
-	if !withOrganizations {
+	if c.membershipReader || c.membershipVersions {
+		cases = append(cases, storeCase{"UnknownIsNotFound", func(h *harness) {
+			h.expectMembershipUnknown(newMember())
+		}})
+	}
+	cases = append(cases,
+		storeCase{"ConcurrentUpserts", concurrentMembershipUpserts},
+		storeCase{"ConcurrentDeleteUser", func(h *harness) {
+			concurrentCascade(h, "DeleteUser", "user_",
+				func(id string) member { return member{org: newID("org_"), user: id, id: newID("orgmem_")} },
+				func(id string, at time.Time) error { return h.s.DeleteUser(h.ctx, id, at) })
+		}},
+	)
+	if !c.organizations {
 		return cases
 	}
 	return append(cases,
@@ -139,7 +153,59 @@ func membershipCases(withOrganizations bool) []storeCase {
 			h.mustRefuseMembership(mb.version(h, 3, 3))
 			h.expectNoMembership(mb)
 		}},
+		storeCase{"ConcurrentDeleteOrganization", func(h *harness) {
+			concurrentCascade(h, "DeleteOrganization", "org_",
+				func(id string) member { return member{org: id, user: newID("user_"), id: newID("orgmem_")} },
+				func(id string, at time.Time) error {
+					return h.s.(clerkhook.OrganizationStore).DeleteOrganization(h.ctx, id, at)
+				})
+		}},
 	)
+}
+
+// concurrentMembershipUpserts has writers upsert distinct versions of a
+// few memberships at once, and checks that the newest versions are left.
+func concurrentMembershipUpserts(h *harness) {
+	raceNewest(h, func() []*clerkhook.OrganizationMembership {
+		mb := newMember()
+		versions := make([]*clerkhook.OrganizationMembership, concurrentWriters)
+		for v := range versions {
+			versions[v] = mb.version(h, v+1, v+1)
+		}
+		return versions
+	}, h.tryUpsertMembership, h.expectMembership)
+}
+
+// concurrentCascade has each writer upsert versions of a membership of a
+// new user or organization, whose ids have the given prefix, while remove
+// (named deleteName in messages) deletes it, and checks that none of the
+// memberships is left, nor can be stored later. memberOf returns a new
+// membership of the user or organization id.
+func concurrentCascade(h *harness, deleteName, prefix string, memberOf func(id string) member, remove func(id string, at time.Time) error) {
+	const versions = 5
+	for range concurrentRounds {
+		id := newID(prefix)
+		mbs := make([]member, concurrentWriters)
+		orders := make([][]*clerkhook.OrganizationMembership, concurrentWriters)
+		for w := range mbs {
+			mbs[w] = memberOf(id)
+			all := make([]*clerkhook.OrganizationMembership, versions)
+			for v := range all {
+				all[v] = mbs[w].version(h, v+1, v+1)
+			}
+			orders[w] = shuffled(all, w)
+		}
+		h.race(versions, func(w, k int) bool { return h.tryUpsertMembership(orders[w][k]) }, func() {
+			if err := remove(id, h.time(3)); err != nil {
+				h.t.Errorf("%s(%s, T+3s) concurrent with upserts of its memberships = %v; want nil", deleteName, id, err)
+			}
+		})
+		for _, mb := range mbs {
+			h.expectNoMembership(mb)
+			h.mustRefuseMembership(mb.version(h, versions+1, versions+1))
+			h.expectNoMembership(mb)
+		}
+	}
 }
 
 // member names a membership: a user in an organization, and the id Clerk
@@ -175,6 +241,16 @@ func (h *harness) mustRefuseMembership(m *clerkhook.OrganizationMembership) {
 	}
 }
 
+// tryUpsertMembership applies m from a goroutine, where the store may
+// apply or refuse it; it reports false after an unexpected error.
+func (h *harness) tryUpsertMembership(m *clerkhook.OrganizationMembership) bool {
+	if err := h.s.(clerkhook.MembershipStore).UpsertMembership(h.ctx, m); err != nil && !errors.Is(err, clerkhook.ErrStale) {
+		h.t.Errorf("concurrent UpsertMembership(%s) = %v; want nil or an error matching clerkhook.ErrStale", describeMembership(h, m), err)
+		return false
+	}
+	return true
+}
+
 func (h *harness) mustDeleteMembership(mb member, at int) {
 	h.t.Helper()
 	if err := h.s.(clerkhook.MembershipStore).DeleteMembership(h.ctx, mb.org, mb.user, h.time(at)); err != nil {
@@ -182,30 +258,63 @@ func (h *harness) mustDeleteMembership(mb member, at int) {
 	}
 }
 
-// expectMembership checks that the store returns want, or at least the
-// fields of want it keeps, when it has a MembershipReader.
+// expectMembership checks that the store holds want: its full reader
+// returns want, or at least the fields of want it keeps, and its narrow
+// reader reports want's version.
 func (h *harness) expectMembership(want *clerkhook.OrganizationMembership) {
 	h.t.Helper()
-	r, ok := h.s.(clerkhook.MembershipReader)
-	if !ok {
-		return
-	}
 	org, user := want.OrganizationID(), want.UserID()
-	got, err := r.Membership(h.ctx, org, user)
-	if err != nil {
-		h.t.Fatalf("Membership(%s, %s) = %v; want the version updated at %s", org, user, err, h.offset(want.UpdatedAt))
+	if r, ok := h.s.(clerkhook.MembershipReader); ok {
+		got, err := r.Membership(h.ctx, org, user)
+		if err != nil {
+			h.t.Fatalf("Membership(%s, %s) = %v; want the version updated at %s", org, user, err, h.offset(want.UpdatedAt))
+		}
+		if got == nil {
+			h.t.Fatalf("Membership(%s, %s) returned nil and no error; want the version updated at %s", org, user, h.offset(want.UpdatedAt))
+		}
+		if problems := compare(h, membershipFields(got), membershipFields(want)); problems != "" {
+			h.t.Fatalf("Membership(%s, %s) returned another version than the one updated at %s:%s", org, user, h.offset(want.UpdatedAt), problems)
+		}
 	}
-	if got == nil {
-		h.t.Fatalf("Membership(%s, %s) returned nil and no error; want the version updated at %s", org, user, h.offset(want.UpdatedAt))
-	}
-	if problems := compare(h, membershipFields(got), membershipFields(want)); problems != "" {
-		h.t.Fatalf("Membership(%s, %s) returned another version than the one updated at %s:%s", org, user, h.offset(want.UpdatedAt), problems)
+	if x, ok := h.membershipReading(member{org: org, user: user}); ok {
+		x.live(h, want.UpdatedAt)
 	}
 }
 
-// expectNoMembership checks that the store does not return the
-// membership, when it has a MembershipReader.
+// expectMembershipDeleted checks that the store holds the membership as
+// deleted with DeleteMembership: its full reader does not find it, and its
+// narrow reader reports a tombstone.
+func (h *harness) expectMembershipDeleted(mb member) {
+	h.t.Helper()
+	h.expectMembershipNotFound(mb)
+	if x, ok := h.membershipReading(mb); ok {
+		x.deleted(h, false)
+	}
+}
+
+// expectNoMembership checks that the store holds the membership, which a
+// cascade removed or the store refused, as deleted or not at all.
 func (h *harness) expectNoMembership(mb member) {
+	h.t.Helper()
+	h.expectMembershipNotFound(mb)
+	if x, ok := h.membershipReading(mb); ok {
+		x.deleted(h, true)
+	}
+}
+
+// expectMembershipUnknown checks that the store holds nothing of the
+// membership.
+func (h *harness) expectMembershipUnknown(mb member) {
+	h.t.Helper()
+	h.expectMembershipNotFound(mb)
+	if x, ok := h.membershipReading(mb); ok {
+		x.unknown(h)
+	}
+}
+
+// expectMembershipNotFound checks that the full reader, if any, does not
+// return the membership.
+func (h *harness) expectMembershipNotFound(mb member) {
 	h.t.Helper()
 	r, ok := h.s.(clerkhook.MembershipReader)
 	if !ok {
@@ -220,4 +329,16 @@ func (h *harness) expectNoMembership(mb member) {
 	case !errors.Is(err, clerkhook.ErrMembershipNotFound):
 		h.t.Fatalf("Membership(%s) = %v; want an error matching clerkhook.ErrMembershipNotFound", mb, err)
 	}
+}
+
+// membershipReading returns what the narrow reader holds of the
+// membership, or false when the store has no narrow reader of memberships.
+func (h *harness) membershipReading(mb member) (reading, bool) {
+	r, ok := h.s.(MembershipVersionReader)
+	if !ok {
+		return reading{}, false
+	}
+	v, err := r.MembershipVersion(h.ctx, mb.org, mb.user)
+	return reading{call: "MembershipVersion(" + mb.String() + ")", noun: "membership", notFound: clerkhook.ErrMembershipNotFound,
+		notFoundName: "clerkhook.ErrMembershipNotFound", v: v, err: err}, true
 }

@@ -20,6 +20,7 @@ type record[T any] struct {
 	upsertName   string // the methods, for messages
 	deleteName   string
 	readName     string
+	versionName  string
 	notFound     error
 	notFoundName string
 
@@ -29,34 +30,48 @@ type record[T any] struct {
 	fields  func(*T) recordFields
 	upsert  func(h *harness, v *T) error
 	remove  func(h *harness, id string, at time.Time) error
-	// read is nil when the store has no reader for this kind of record.
+	// read is the store's full reader, and held its narrow reader, of this
+	// kind of record; either is nil when the store lacks it.
 	read func(h *harness, id string) (*T, error)
+	held func(h *harness, id string) (Version, error)
 }
 
-func userRecord() *record[clerkhook.User] {
-	return &record[clerkhook.User]{
+func userRecord(c capabilities) *record[clerkhook.User] {
+	r := &record[clerkhook.User]{
 		noun:         "user",
 		prefix:       "user_",
 		upsertName:   "UpsertUser",
 		deleteName:   "DeleteUser",
 		readName:     "User",
+		versionName:  "UserVersion",
 		notFound:     clerkhook.ErrUserNotFound,
 		notFoundName: "clerkhook.ErrUserNotFound",
 		version:      userVersion,
 		fields:       userFields,
 		upsert:       func(h *harness, u *clerkhook.User) error { return h.s.UpsertUser(h.ctx, u) },
 		remove:       func(h *harness, id string, at time.Time) error { return h.s.DeleteUser(h.ctx, id, at) },
-		read:         func(h *harness, id string) (*clerkhook.User, error) { return h.s.User(h.ctx, id) },
 	}
+	if c.userReader {
+		r.read = func(h *harness, id string) (*clerkhook.User, error) {
+			return h.s.(clerkhook.UserReader).User(h.ctx, id)
+		}
+	}
+	if c.userVersions {
+		r.held = func(h *harness, id string) (Version, error) {
+			return h.s.(UserVersionReader).UserVersion(h.ctx, id)
+		}
+	}
+	return r
 }
 
-func organizationRecord(withReader bool) *record[clerkhook.Organization] {
+func organizationRecord(c capabilities) *record[clerkhook.Organization] {
 	r := &record[clerkhook.Organization]{
 		noun:         "organization",
 		prefix:       "org_",
 		upsertName:   "UpsertOrganization",
 		deleteName:   "DeleteOrganization",
 		readName:     "Organization",
+		versionName:  "OrganizationVersion",
 		notFound:     clerkhook.ErrOrganizationNotFound,
 		notFoundName: "clerkhook.ErrOrganizationNotFound",
 		version:      organizationVersion,
@@ -68,9 +83,14 @@ func organizationRecord(withReader bool) *record[clerkhook.Organization] {
 			return h.s.(clerkhook.OrganizationStore).DeleteOrganization(h.ctx, id, at)
 		},
 	}
-	if withReader {
+	if c.organizationReader {
 		r.read = func(h *harness, id string) (*clerkhook.Organization, error) {
 			return h.s.(clerkhook.OrganizationReader).Organization(h.ctx, id)
+		}
+	}
+	if c.organizationVersions {
+		r.held = func(h *harness, id string) (Version, error) {
+			return h.s.(OrganizationVersionReader).OrganizationVersion(h.ctx, id)
 		}
 	}
 	return r
@@ -129,9 +149,9 @@ func recordCases[T any](r *record[T]) []storeCase {
 			r.expect(h, v2)
 		}},
 	}
-	if r.read != nil {
+	if r.read != nil || r.held != nil {
 		cases = append(cases, storeCase{"UnknownIsNotFound", func(h *harness) {
-			r.expectGone(h, newID(r.prefix))
+			r.expectUnknown(h, newID(r.prefix))
 		}})
 	}
 	return append(cases,
@@ -139,7 +159,7 @@ func recordCases[T any](r *record[T]) []storeCase {
 			id := newID(r.prefix)
 			r.mustUpsert(h, r.version(id, h.at(1), 1))
 			r.mustDelete(h, id, 2)
-			r.expectGone(h, id)
+			r.expectDeleted(h, id)
 		}},
 		storeCase{"NoUpsertRevivesDeleted", func(h *harness) {
 			id := newID(r.prefix)
@@ -147,14 +167,14 @@ func recordCases[T any](r *record[T]) []storeCase {
 			r.mustDelete(h, id, 3)
 			r.mustRefuse(h, r.version(id, h.at(2), 2))
 			r.mustRefuse(h, r.version(id, h.at(4), 4))
-			r.expectGone(h, id)
+			r.expectDeleted(h, id)
 		}},
 		storeCase{"DeleteUnknownRefusesUpsert", func(h *harness) {
 			id := newID(r.prefix)
 			r.mustDelete(h, id, 2)
 			r.mustRefuse(h, r.version(id, h.at(1), 1))
 			r.mustRefuse(h, r.version(id, h.at(3), 3))
-			r.expectGone(h, id)
+			r.expectDeleted(h, id)
 		}},
 		storeCase{"RepeatedDelete", func(h *harness) {
 			id := newID(r.prefix)
@@ -162,9 +182,9 @@ func recordCases[T any](r *record[T]) []storeCase {
 			r.mustDelete(h, id, 2)
 			r.mustDelete(h, id, 2)
 			r.mustDelete(h, id, 3)
-			r.expectGone(h, id)
+			r.expectDeleted(h, id)
 			r.mustRefuse(h, r.version(id, h.at(4), 4))
-			r.expectGone(h, id)
+			r.expectDeleted(h, id)
 		}},
 		storeCase{"ConcurrentUpserts", r.concurrentUpserts},
 		storeCase{"ConcurrentUpsertsAndDelete", r.concurrentUpsertsAndDelete},
@@ -176,43 +196,53 @@ func recordCases[T any](r *record[T]) []storeCase {
 // connection pool.
 const concurrentWriters = 8
 
-// concurrentUpserts has writers upsert every version of a few ids, each in
-// an order of its own, and checks that the newest versions are left.
+// concurrentRounds is how many times a concurrency case races its writers,
+// over fresh ids each time. A racy guard (one that reads the stored
+// version, then writes, with neither a lock nor a guarded statement in
+// between) loses an update in most rounds, but by chance not in every one.
+const concurrentRounds = 10
+
+// concurrentUpserts has writers upsert distinct versions of a few ids at
+// once, and checks that the newest versions are left.
 func (r *record[T]) concurrentUpserts(h *harness) {
-	const ids, versions = 4, 5
-	all := make([][]*T, ids)
-	type write struct{ id, v int }
-	var writes []write
-	for i := range all {
+	raceNewest(h, func() []*T {
 		id := newID(r.prefix)
-		all[i] = make([]*T, versions)
+		versions := make([]*T, concurrentWriters)
 		for v := range versions {
-			all[i][v] = r.version(id, h.at(v+1), v+1)
-			writes = append(writes, write{i, v})
+			versions[v] = r.version(id, h.at(v+1), v+1)
 		}
-	}
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range concurrentWriters {
-		order := shuffled(writes, w)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			for _, x := range order {
-				if !r.tryUpsert(h, all[x.id][x.v]) {
-					return
-				}
+		return versions
+	}, func(v *T) bool { return r.tryUpsert(h, v) }, func(v *T) { r.expect(h, v) })
+}
+
+// raceNewest has writers upsert, with try, versions of a few records at
+// once, each writer one version of each record, and checks with expect
+// that the newest versions are left. versionsOf returns the versions of a
+// new record, one per writer, oldest first. Each version is written once,
+// so an older version that a racy guard let overwrite a newer one is never
+// overwritten again.
+func raceNewest[T any](h *harness, versionsOf func() []*T, try func(*T) bool, expect func(*T)) {
+	h.t.Helper()
+	const records = 3
+	for round := range concurrentRounds {
+		all := make([][]*T, records)
+		// byWriter[w] holds the version writer w upserts of each record:
+		// which writer holds the newest differs between records and
+		// rounds, so that it is not always the one the scheduler runs last.
+		byWriter := make([][]*T, concurrentWriters)
+		for i := range all {
+			all[i] = versionsOf()
+			for w, v := range shuffled(all[i], round*records+i) {
+				byWriter[w] = append(byWriter[w], v)
 			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if h.t.Failed() {
-		h.t.FailNow()
-	}
-	for i := range all {
-		r.expect(h, all[i][versions-1])
+		}
+		for w := range byWriter {
+			byWriter[w] = shuffled(byWriter[w], w)
+		}
+		h.race(records, func(w, k int) bool { return try(byWriter[w][k]) }, nil)
+		for _, versions := range all {
+			expect(versions[len(versions)-1])
+		}
 	}
 }
 
@@ -220,42 +250,60 @@ func (r *record[T]) concurrentUpserts(h *harness) {
 // another deletes it, and checks that it stays deleted.
 func (r *record[T]) concurrentUpsertsAndDelete(h *harness) {
 	const versions = 5
-	id := newID(r.prefix)
-	all := make([]*T, versions)
-	for v := range all {
-		all[v] = r.version(id, h.at(v+1), v+1)
+	for range concurrentRounds {
+		id := newID(r.prefix)
+		all := make([]*T, versions)
+		for v := range all {
+			all[v] = r.version(id, h.at(v+1), v+1)
+		}
+		orders := make([][]*T, concurrentWriters)
+		for w := range orders {
+			orders[w] = shuffled(all, w)
+		}
+		h.race(versions, func(w, k int) bool { return r.tryUpsert(h, orders[w][k]) }, func() {
+			if err := r.remove(h, id, h.time(3)); err != nil {
+				h.t.Errorf("%s(%s, T+3s) concurrent with upserts = %v; want nil", r.deleteName, id, err)
+			}
+		})
+		r.expectDeleted(h, id)
+		r.mustRefuse(h, r.version(id, h.at(versions+1), versions+1))
+		r.expectDeleted(h, id)
 	}
-	start := make(chan struct{})
+}
+
+// race has concurrentWriters writers make n writes each at once, write(w,
+// k) being the k-th of writer w, which reports false to stop the writer;
+// and calls remove, when not nil, once a first write has returned, so that
+// it lands while the others are under way. It stops the subtest when a
+// writer or remove reported an error.
+func (h *harness) race(n int, write func(w, k int) bool, remove func()) {
+	h.t.Helper()
+	start, written := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	var wg sync.WaitGroup
 	for w := range concurrentWriters {
-		order := shuffled(all, w)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
-			for _, v := range order {
-				if !r.tryUpsert(h, v) {
+			for k := range n {
+				ok := write(w, k)
+				once.Do(func() { close(written) })
+				if !ok {
 					return
 				}
 			}
-		}()
+		})
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		<-start
-		if err := r.remove(h, id, h.time(3)); err != nil {
-			h.t.Errorf("%s(%s, T+3s) concurrent with upserts = %v; want nil", r.deleteName, id, err)
-		}
-	}()
+	if remove != nil {
+		wg.Go(func() {
+			<-written
+			remove()
+		})
+	}
 	close(start)
 	wg.Wait()
 	if h.t.Failed() {
 		h.t.FailNow()
 	}
-	r.expectGone(h, id)
-	r.mustRefuse(h, r.version(id, h.at(versions+1), versions+1))
-	r.expectGone(h, id)
 }
 
 // shuffled returns a copy of s in an order given by seed, so that a
@@ -315,29 +363,52 @@ func (r *record[T]) mustDelete(h *harness, id string, at int) {
 	}
 }
 
-// expect checks that the store returns want, or at least the fields of
-// want that it keeps.
+// expect checks that the store holds want: its full reader returns want,
+// or at least the fields of want that it keeps, and its narrow reader
+// reports want's version.
 func (r *record[T]) expect(h *harness, want *T) {
 	h.t.Helper()
-	if r.read == nil {
-		return
-	}
 	wf := r.fields(want)
 	id := wf.key[0].value
-	got, err := r.read(h, id)
-	if err != nil {
-		h.t.Fatalf("%s(%s) = %v; want the version updated at %s", r.readName, id, err, h.offset(wf.updatedAt))
+	if r.read != nil {
+		got, err := r.read(h, id)
+		if err != nil {
+			h.t.Fatalf("%s(%s) = %v; want the version updated at %s", r.readName, id, err, h.offset(wf.updatedAt))
+		}
+		if got == nil {
+			h.t.Fatalf("%s(%s) returned nil and no error; want the version updated at %s", r.readName, id, h.offset(wf.updatedAt))
+		}
+		if problems := compare(h, r.fields(got), wf); problems != "" {
+			h.t.Fatalf("%s(%s) returned another version than the one updated at %s:%s", r.readName, id, h.offset(wf.updatedAt), problems)
+		}
 	}
-	if got == nil {
-		h.t.Fatalf("%s(%s) returned nil and no error; want the version updated at %s", r.readName, id, h.offset(wf.updatedAt))
-	}
-	if problems := compare(h, r.fields(got), wf); problems != "" {
-		h.t.Fatalf("%s(%s) returned another version than the one updated at %s:%s", r.readName, id, h.offset(wf.updatedAt), problems)
+	if r.held != nil {
+		r.reading(h, id).live(h, wf.updatedAt)
 	}
 }
 
-// expectGone checks that the store does not return the record id.
-func (r *record[T]) expectGone(h *harness, id string) {
+// expectDeleted checks that the store holds the record id as deleted: its
+// full reader does not find it, and its narrow reader reports a tombstone.
+func (r *record[T]) expectDeleted(h *harness, id string) {
+	h.t.Helper()
+	r.expectNotFound(h, id)
+	if r.held != nil {
+		r.reading(h, id).deleted(h, false)
+	}
+}
+
+// expectUnknown checks that the store holds nothing of the record id.
+func (r *record[T]) expectUnknown(h *harness, id string) {
+	h.t.Helper()
+	r.expectNotFound(h, id)
+	if r.held != nil {
+		r.reading(h, id).unknown(h)
+	}
+}
+
+// expectNotFound checks that the full reader, if any, does not return the
+// record id.
+func (r *record[T]) expectNotFound(h *harness, id string) {
 	h.t.Helper()
 	if r.read == nil {
 		return
@@ -350,6 +421,93 @@ func (r *record[T]) expectGone(h *harness, id string) {
 		h.t.Fatalf("%s(%s) returned the %s updated at %s; want an error matching %s", r.readName, id, r.noun, h.offset(r.fields(got).updatedAt), r.notFoundName)
 	case !errors.Is(err, r.notFound):
 		h.t.Fatalf("%s(%s) = %v; want an error matching %s", r.readName, id, err, r.notFoundName)
+	}
+}
+
+// exists reports whether the store holds the record id live, by each of
+// its readers, which must agree.
+func (r *record[T]) exists(h *harness, id string) bool {
+	h.t.Helper()
+	var found []bool
+	if r.read != nil {
+		_, err := r.read(h, id)
+		if err != nil && !errors.Is(err, r.notFound) {
+			h.t.Fatalf("%s(%s) = %v; want a %s or an error matching %s", r.readName, id, err, r.noun, r.notFoundName)
+		}
+		found = append(found, err == nil)
+	}
+	if r.held != nil {
+		x := r.reading(h, id)
+		if x.err != nil && !errors.Is(x.err, r.notFound) {
+			h.t.Fatalf("%s = %v; want a version or an error matching %s", x.call, x.err, r.notFoundName)
+		}
+		found = append(found, x.err == nil && !x.v.Deleted)
+	}
+	if len(found) == 2 && found[0] != found[1] {
+		h.t.Fatalf("%s(%s) and %s(%s) disagree on whether the %s is live", r.readName, id, r.versionName, id, r.noun)
+	}
+	return len(found) > 0 && found[0]
+}
+
+// reading returns what the narrow reader holds of the record id.
+func (r *record[T]) reading(h *harness, id string) reading {
+	v, err := r.held(h, id)
+	return reading{call: r.versionName + "(" + id + ")", noun: r.noun, notFound: r.notFound, notFoundName: r.notFoundName, v: v, err: err}
+}
+
+// reading is a call of a narrow reader and what it returned, with what
+// its messages need: the kind of record, and its error for an unknown one.
+type reading struct {
+	call, noun   string
+	notFound     error
+	notFoundName string
+	v            Version
+	err          error
+}
+
+// live checks that the reader reported the live version updated at want.
+func (x reading) live(h *harness, want clerkhook.UnixMilli) {
+	h.t.Helper()
+	switch {
+	case x.err != nil:
+		h.t.Fatalf("%s = %v; want the version updated at %s", x.call, x.err, h.offset(want))
+	case x.v.Deleted:
+		h.t.Fatalf("%s reports the %s deleted; want the version updated at %s", x.call, x.noun, h.offset(want))
+	case x.v.UpdatedAt != want:
+		h.t.Fatalf("%s reports the version updated at %s; want the one updated at %s", x.call, h.offset(x.v.UpdatedAt), h.offset(want))
+	}
+}
+
+// deleted checks that the reader reported a tombstone or, with orUnknown,
+// a tombstone or nothing.
+func (x reading) deleted(h *harness, orUnknown bool) {
+	h.t.Helper()
+	unknown := x.err != nil && errors.Is(x.err, x.notFound)
+	switch {
+	case unknown && orUnknown:
+	case unknown:
+		h.t.Fatalf("%s = %v; want the %s deleted: a deletion leaves a tombstone, which refuses later upserts", x.call, x.err, x.noun)
+	case x.err != nil && orUnknown:
+		h.t.Fatalf("%s = %v; want the %s deleted, or an error matching %s", x.call, x.err, x.noun, x.notFoundName)
+	case x.err != nil:
+		h.t.Fatalf("%s = %v; want the %s deleted", x.call, x.err, x.noun)
+	case !x.v.Deleted:
+		h.t.Fatalf("%s reports the live version updated at %s; want the %s deleted", x.call, h.offset(x.v.UpdatedAt), x.noun)
+	}
+}
+
+// unknown checks that the reader reported nothing held, with an error
+// matching the kind's.
+func (x reading) unknown(h *harness) {
+	h.t.Helper()
+	switch {
+	case x.err != nil && !errors.Is(x.err, x.notFound):
+		h.t.Fatalf("%s = %v; want an error matching %s", x.call, x.err, x.notFoundName)
+	case x.err != nil:
+	case x.v.Deleted:
+		h.t.Fatalf("%s reports the %s deleted; want an error matching %s, as it was never stored", x.call, x.noun, x.notFoundName)
+	default:
+		h.t.Fatalf("%s reports the version updated at %s; want an error matching %s, as it was never stored", x.call, h.offset(x.v.UpdatedAt), x.notFoundName)
 	}
 }
 

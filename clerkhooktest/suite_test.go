@@ -67,28 +67,45 @@ const brokenStoreEnv = "CLERKHOOKTEST_BROKEN_STORE"
 
 // TestBrokenStoreHelper runs the suite on a broken store when
 // TestUserStoreCatchesBrokenStores runs it in a subprocess; on its own it
-// has nothing to do.
+// has nothing to do. The stores whose names start with "narrow-" keep
+// their own shape, and are checked through the narrow readers.
 func TestBrokenStoreHelper(t *testing.T) {
 	name := os.Getenv(brokenStoreEnv)
 	if name == "" {
 		return
 	}
-	var newStore func(*testing.T) clerkhooktest.Store
-	switch name {
-	case "ordering":
-		newStore = func(*testing.T) clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noOrdering = true }) }
-	case "tombstones":
-		newStore = func(*testing.T) clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noTombstones = true }) }
-	case "memberships":
-		newStore = func(*testing.T) clerkhooktest.Store { return forgetfulMemberships{clerkhook.NewMemoryStore()} }
-	case "claims":
-		newStore = func(*testing.T) clerkhooktest.Store { return sharedClaims{clerkhook.NewMemoryStore()} }
-	case "tokens":
-		newStore = func(*testing.T) clerkhooktest.Store { return newIgnoredTokens() }
-	default:
-		t.Fatalf("unknown %s=%q", brokenStoreEnv, name)
+	full := map[string]func() clerkhooktest.Store{
+		"ordering":    func() clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noOrdering = true }) },
+		"tombstones":  func() clerkhooktest.Store { return newMapStore(func(s *mapStore) { s.noTombstones = true }) },
+		"memberships": func() clerkhooktest.Store { return forgetfulMemberships{clerkhook.NewMemoryStore()} },
+		"claims":      func() clerkhooktest.Store { return sharedClaims{clerkhook.NewMemoryStore()} },
+		"tokens":      func() clerkhooktest.Store { return newIgnoredTokens() },
+		"blind-narrow-reader": func() clerkhooktest.Store {
+			return blindNarrowReader{clerkhook.NewMemoryStore()}
+		},
 	}
-	clerkhooktest.TestUserStore(t, newStore)
+	narrow := map[string]func() clerkhooktest.VersionedStore{
+		"narrow-ordering":   func() clerkhooktest.VersionedStore { return newProfileStore(profileFlaws{noOrdering: true}) },
+		"narrow-tombstones": func() clerkhooktest.VersionedStore { return newProfileStore(profileFlaws{noTombstones: true}) },
+		"narrow-cascades":   func() clerkhooktest.VersionedStore { return newProfileStore(profileFlaws{noCascades: true}) },
+		"narrow-racy-guard": func() clerkhooktest.VersionedStore { return newProfileStore(profileFlaws{racyGuard: true}) },
+		"narrow-blind-full-reader": func() clerkhooktest.VersionedStore {
+			return blindFullReader{newProfileStore(profileFlaws{})}
+		},
+		"narrow-unread-memberships": func() clerkhooktest.VersionedStore {
+			s := newProfileStore(profileFlaws{})
+			return unreadMemberships{struct{ clerkhooktest.VersionedStore }{s}, s}
+		},
+	}
+	if newStore, ok := full[name]; ok {
+		clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return newStore() })
+		return
+	}
+	if newStore, ok := narrow[name]; ok {
+		clerkhooktest.TestVersionedStore(t, func(*testing.T) clerkhooktest.VersionedStore { return newStore() })
+		return
+	}
+	t.Fatalf("unknown %s=%q", brokenStoreEnv, name)
 }
 
 // TestUserStoreCatchesBrokenStores runs the suite on stores that break one
@@ -99,6 +116,9 @@ func TestUserStoreCatchesBrokenStores(t *testing.T) {
 		store    string
 		wantFail []string
 		wantPass []string
+		// wantOutput is in the output of a store the suite refuses
+		// before any subtest.
+		wantOutput string
 	}{
 		{
 			store:    "ordering",
@@ -127,6 +147,55 @@ func TestUserStoreCatchesBrokenStores(t *testing.T) {
 			wantPass: []string{"Deduplicator/CompletedIsDuplicate", "Deduplicator/ClaimedIsInProgress", "Deduplicator/ReleasedCanBeClaimed",
 				"Deduplicator/LapsedClaimCompletes", "Deduplicator/ConcurrentClaimsOneWins"},
 		},
+		{
+			// A full store whose narrow reader is wrong: both are checked.
+			store:    "blind-narrow-reader",
+			wantFail: []string{"Users/NewerReplacesOlder", "Users/DeleteHides", "DeliveryWriter/UpsertAppliesAndRecords"},
+			wantPass: []string{"Users/UnknownIsNotFound", "Organizations/NewerReplacesOlder", "Memberships/DeleteHides", "Deduplicator/CompletedIsDuplicate"},
+		},
+		{
+			store: "narrow-ordering",
+			wantFail: []string{"Users/OlderDoesNotReplaceNewer", "Users/NewestWinsInAnyOrder", "Users/RepeatedUpsert",
+				"Organizations/OlderDoesNotReplaceNewer", "Memberships/OlderDoesNotReplaceNewer"},
+			wantPass: []string{"Users/NewerReplacesOlder", "Users/EqualUpdatedAtReplaces", "Users/UnknownIsNotFound", "Users/DeleteHides",
+				"Users/NoUpsertRevivesDeleted", "Users/DeleteUnknownRefusesUpsert", "Users/ConcurrentUpsertsAndDelete", "Users/AwkwardText",
+				"Memberships/DeleteHides", "Memberships/DeleteUserRemovesMemberships", "UserLister/lists_live_users_only"},
+		},
+		{
+			store: "narrow-tombstones",
+			wantFail: []string{"Users/DeleteHides", "Users/NoUpsertRevivesDeleted", "Users/DeleteUnknownRefusesUpsert", "Users/RepeatedDelete",
+				"Users/ConcurrentUpsertsAndDelete", "Organizations/DeleteUnknownRefusesUpsert", "Memberships/DeleteHides",
+				"Memberships/LateUpsertAfterDeleteRefused", "Memberships/DeletedUserRefusesMembership"},
+			wantPass: []string{"Users/NewerReplacesOlder", "Users/OlderDoesNotReplaceNewer", "Users/NewestWinsInAnyOrder", "Users/UnknownIsNotFound",
+				"Users/ConcurrentUpserts", "Memberships/NewerReplacesOlder", "Memberships/DeleteUserRemovesMemberships"},
+		},
+		{
+			store: "narrow-cascades",
+			wantFail: []string{"Memberships/DeleteUserRemovesMemberships", "Memberships/DeleteOrganizationRemovesMemberships",
+				"Memberships/ConcurrentDeleteUser", "Memberships/ConcurrentDeleteOrganization"},
+			wantPass: []string{"Users/NoUpsertRevivesDeleted", "Users/ConcurrentUpsertsAndDelete", "Memberships/DeleteHides",
+				"Memberships/RejoinAfterDeleteStored", "Memberships/DeletedUserRefusesMembership",
+				"Memberships/DeletedOrganizationRefusesMembership", "Memberships/ConcurrentUpserts"},
+		},
+		{
+			store: "narrow-racy-guard",
+			wantFail: []string{"Users/ConcurrentUpserts", "Users/ConcurrentUpsertsAndDelete", "Organizations/ConcurrentUpserts",
+				"Organizations/ConcurrentUpsertsAndDelete", "Memberships/ConcurrentUpserts", "Memberships/ConcurrentDeleteUser",
+				"Memberships/ConcurrentDeleteOrganization"},
+			wantPass: []string{"Users/NewerReplacesOlder", "Users/OlderDoesNotReplaceNewer", "Users/NewestWinsInAnyOrder", "Users/RepeatedUpsert",
+				"Users/DeleteHides", "Users/NoUpsertRevivesDeleted", "Users/DeleteUnknownRefusesUpsert", "Memberships/LateUpsertAfterDeleteRefused",
+				"Memberships/DeleteUserRemovesMemberships", "Memberships/DeletedUserRefusesMembership"},
+		},
+		{
+			// A narrow store whose full reader is wrong: both are checked.
+			store:    "narrow-blind-full-reader",
+			wantFail: []string{"Users/NewerReplacesOlder", "Users/NewestWinsInAnyOrder", "Users/AwkwardText"},
+			wantPass: []string{"Users/UnknownIsNotFound", "Users/DeleteHides", "Users/ConcurrentUpsertsAndDelete", "Memberships/DeleteHides"},
+		},
+		{
+			store:      "narrow-unread-memberships",
+			wantOutput: "implements clerkhook.MembershipStore but neither clerkhooktest.MembershipVersionReader nor clerkhook.MembershipReader",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.store, func(t *testing.T) {
@@ -142,6 +211,7 @@ func TestUserStoreCatchesBrokenStores(t *testing.T) {
 			for _, name := range tt.wantPass {
 				assert.Regexp(t, subtestResult("PASS", name), string(out), "subtest %s should pass", name)
 			}
+			assert.Contains(t, string(out), tt.wantOutput)
 		})
 	}
 }

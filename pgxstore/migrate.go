@@ -5,10 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -37,12 +39,24 @@ func Migrations() fs.FS {
 	return sub
 }
 
+// ledgerMarker is the comment line of a migration from which on its
+// statements create or change the delivery ledger, clerk_webhook_deliveries,
+// and nothing else: [Ledger.Migrate] applies only that part of each file.
+// The statements before it, or the whole file when it has none, are the
+// rest of the store's.
+const ledgerMarker = "-- clerkhook:ledger\n"
+
 // migration is one file of Migrations.
 type migration struct {
 	version int
 	name    string
 	sql     string
+	// ledger is the part of sql from ledgerMarker to its end, or "".
+	ledger string
 }
+
+// rest returns the statements of m that are not the ledger's.
+func (m migration) rest() string { return m.sql[:len(m.sql)-len(m.ledger)] }
 
 // migrations returns the embedded migrations sorted by version.
 func migrations() ([]migration, error) {
@@ -62,10 +76,23 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(sql)})
+		m := migration{version: v, name: name, sql: string(sql)}
+		if i := strings.Index(m.sql, ledgerMarker); i >= 0 {
+			m.ledger = m.sql[i:]
+		}
+		ms = append(ms, m)
 	}
 	return ms, nil
 }
+
+// The tables that record which migrations a schema has. Store.Migrate
+// records each migration it applies in versionsTable; Ledger.Migrate
+// records in ledgerVersionsTable the migrations whose ledger part it
+// applied, so that a later Store.Migrate applies only the rest of them.
+const (
+	versionsTable       = "clerkhook_schema_migrations"
+	ledgerVersionsTable = "clerkhook_ledger_migrations"
+)
 
 // Migrate creates the store's schema and tables, or brings them up to
 // date. It applies the migrations newer than the last one recorded in the
@@ -75,43 +102,68 @@ func migrations() ([]migration, error) {
 // for it and find nothing left to do. It never goes back, so a replica
 // still running an older version of this package leaves a newer schema
 // alone. When there is nothing to do it runs no DDL, so a role that may
-// only read and write the tables can call it once they exist.
+// only read and write the tables can call it once they exist. It completes
+// a schema that [Ledger.Migrate] created, leaving the ledger as it is.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := migrations()
-	if err != nil {
-		return errorf("migrate", err)
-	}
-	// READ COMMITTED whatever the server's default: after the advisory
-	// lock, the checks must see the schema and the versions that the
-	// replica which held it committed, not a snapshot taken before.
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		return s.migrate(ctx, tx, ms)
-	})
-	if err != nil {
+	if err := migrate(ctx, s.pool, s.schema, false); err != nil {
 		return errorf("migrate", err)
 	}
 	return nil
 }
 
-// migrate applies the migrations of ms that tx's database lacks.
-func (s *Store) migrate(ctx context.Context, tx pgx.Tx, ms []migration) error {
-	versions := table(s.schema, "clerkhook_schema_migrations")
-	if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext($1))`, lockSpaceMigrate), s.schema); err != nil {
-		return err
-	}
-	var schemaExists, versionsExist bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), to_regclass($2) IS NOT NULL`,
-		s.schema, versions).Scan(&schemaExists, &versionsExist)
+// migrate brings the schema up to date in a transaction of pool: only the
+// ledger's part of it when ledgerOnly is true, all of it otherwise.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, ledgerOnly bool) error {
+	ms, err := migrations()
 	if err != nil {
 		return err
 	}
+	// READ COMMITTED whatever the server's default: after the advisory
+	// lock, the checks must see the schema and the versions that the
+	// replica which held it committed, not a snapshot taken before.
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return migrateTx(ctx, tx, schema, ms, ledgerOnly)
+	})
+}
+
+// migrateTx applies the migrations of ms, or their ledger parts when
+// ledgerOnly is true, that tx's database lacks. A migration newer than the
+// last recorded in versionsTable lacks its ledger part too unless it is
+// recorded in ledgerVersionsTable. Store and Ledger take the same lock, so
+// they may migrate the same schema concurrently, in either order.
+func migrateTx(ctx context.Context, tx pgx.Tx, schema string, ms []migration, ledgerOnly bool) error {
+	versions, ledgerVersions := table(schema, versionsTable), table(schema, ledgerVersionsTable)
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext($1))`, lockSpaceMigrate), schema); err != nil {
+		return err
+	}
+	var schemaExists bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&schemaExists)
+	if err != nil {
+		return err
+	}
+	current, versionsExist, err := lastVersion(ctx, tx, versions)
+	if err != nil {
+		return err
+	}
+	ledgerCurrent, ledgerVersionsExist, err := lastVersion(ctx, tx, ledgerVersions)
+	if err != nil {
+		return err
+	}
+	ledgerApplied := max(current, ledgerCurrent)
+	applied, record, recordExists := current, versions, versionsExist
+	if ledgerOnly {
+		applied, record, recordExists = ledgerApplied, ledgerVersions, ledgerVersionsExist
+	}
+	if ms = slices.DeleteFunc(ms, func(m migration) bool { return m.version <= applied }); len(ms) == 0 {
+		return nil
+	}
 	if !schemaExists {
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
 			return err
 		}
 	}
-	if !versionsExist {
-		_, err := tx.Exec(ctx, `CREATE TABLE `+versions+` (
+	if !recordExists {
+		_, err := tx.Exec(ctx, `CREATE TABLE `+record+` (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now())`)
@@ -119,26 +171,39 @@ func (s *Store) migrate(ctx context.Context, tx pgx.Tx, ms []migration) error {
 			return err
 		}
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM `+versions).Scan(&current); err != nil {
-		return err
-	}
 	// set_config with is_local true: the search_path lasts until the end
 	// of the transaction, and the migrations' unqualified names land in
 	// the store's schema.
-	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, pgx.Identifier{s.schema}.Sanitize()); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, pgx.Identifier{schema}.Sanitize()); err != nil {
 		return err
 	}
 	for _, m := range ms {
-		if m.version <= current {
-			continue
+		sql := m.sql
+		switch {
+		case ledgerOnly:
+			sql = m.ledger
+		case m.version <= ledgerApplied:
+			sql = m.rest()
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("%s: %w", m.name, err)
+		if sql != "" {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+versions+` (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+record+` (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lastVersion returns the last version recorded in the version table
+// named, 0 when it holds none, and whether it exists.
+func lastVersion(ctx context.Context, tx pgx.Tx, table string) (version int, exists bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists)
+	if err != nil || !exists {
+		return 0, exists, err
+	}
+	err = tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM `+table).Scan(&version)
+	return version, true, err
 }

@@ -1,12 +1,17 @@
 // Package ownstore is a clerkhook store over a table the application
 // already has, users(id, clerk_id, email, name), on database/sql: the
 // recipe "Your own store" of the README, checked by the conformance suite.
+//
+// The table keeps the application's shape, a display name rather than
+// Clerk's first and last names, and the store has no reader: the
+// application reads its table as it always has, and the suite reads the
+// two bookkeeping columns (store_test.go). It keeps no ledger either; a
+// Handler gets one with clerkhook.WithDeduplicator.
 package ownstore
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,18 +34,23 @@ func New(db *sql.DB) *Store { return &Store{db: db} }
 
 // UpsertUser writes u unless the table holds a newer version or a
 // tombstone: the guard is in the statement, so concurrent deliveries of
-// the same user cannot race.
+// the same user cannot race. A row the application had before the sync,
+// with no clerk_updated_at, takes any version.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO users AS t (clerk_id, email, name, clerk_updated_at)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, name = excluded.name,
 			clerk_updated_at = excluded.clerk_updated_at
-		WHERE t.clerk_deleted_at IS NULL AND t.clerk_updated_at <= excluded.clerk_updated_at`,
+		WHERE t.clerk_deleted_at IS NULL AND coalesce(t.clerk_updated_at, 0) <= excluded.clerk_updated_at`,
 		u.ID, u.PrimaryEmail(), displayName(u), int64(u.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("ownstore: upsert user: %w", err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("ownstore: upsert user: %w", err)
+	}
+	if n == 0 {
 		return clerkhook.ErrStale // a newer version or a deletion is stored
 	}
 	return nil
@@ -51,35 +61,12 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users AS t (clerk_id, clerk_deleted_at) VALUES ($1, $2)
 		ON CONFLICT (clerk_id) DO UPDATE SET email = NULL, name = NULL,
-			clerk_deleted_at = LEAST(t.clerk_deleted_at, excluded.clerk_deleted_at)`,
+			clerk_deleted_at = least(t.clerk_deleted_at, excluded.clerk_deleted_at)`,
 		id, deletedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("ownstore: delete user: %w", err)
 	}
 	return nil
-}
-
-// User returns the fields the table keeps that a Clerk user has: the id,
-// the email address and the version. The display name has no Clerk field
-// of its own, so it is left out, and the suite compares the rest.
-func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
-	var email sql.NullString
-	var updatedAt int64
-	err := s.db.QueryRowContext(ctx, `SELECT email, clerk_updated_at FROM users
-		WHERE clerk_id = $1 AND clerk_deleted_at IS NULL`, id).Scan(&email, &updatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, clerkhook.ErrUserNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ownstore: read user: %w", err)
-	}
-	emailID := "idn_primary"
-	return &clerkhook.User{
-		ID:                    id,
-		PrimaryEmailAddressID: &emailID,
-		EmailAddresses:        []clerkhook.EmailAddress{{ID: emailID, EmailAddress: email.String}},
-		UpdatedAt:             clerkhook.UnixMilli(updatedAt),
-	}, nil
 }
 
 // displayName is the name the application shows: first and last name, or

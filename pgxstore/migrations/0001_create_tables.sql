@@ -53,6 +53,9 @@ CREATE TABLE clerk_organization_memberships (
 
 CREATE INDEX clerk_organization_memberships_user_id_idx ON clerk_organization_memberships (user_id);
 
+-- clerkhook:ledger
+-- From here on, the ledger: pgxstore.Ledger.Migrate applies only this part.
+
 -- clerk_webhook_deliveries is the deduplication ledger, keyed by the svix-id
 -- header. A row with a null processed_at is a claim still being processed.
 CREATE TABLE clerk_webhook_deliveries (

@@ -1,4 +1,5 @@
 -- +goose Up
+-- clerkhook:ledger
 -- claim_token holds the token of the attempt that claimed a delivery, so
 -- that an attempt whose claim lapsed and was taken over can neither release
 -- nor complete the claim of the attempt that took it over. Deliveries
