@@ -68,6 +68,21 @@ func migrateConcurrently(t *testing.T, level string) {
 func TestMigrateWithoutDDLPrivileges(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	restricted := restrictedPool(t, f)
+	s := pgxstore.New(restricted, pgxstore.WithSchema(f.schema))
+	require.NoError(t, s.Migrate(ctx))
+	require.NoError(t, s.UpsertUserDelivery(ctx, newDeliveryID(), clerkhook.EventUserCreated, testUser("user_restricted", 1)))
+	require.NoError(t, s.DeleteUser(ctx, "user_restricted", deletedAt(2)))
+
+	_, err := restricted.Exec(ctx, `CREATE TABLE `+f.table("clerk_forbidden")+` (id int)`)
+	require.Error(t, err, "the role cannot run DDL")
+}
+
+// restrictedPool returns a pool whose connections act as a new role that
+// may read and write the tables of f's schema, and not change them.
+func restrictedPool(t *testing.T, f *fixture) *pgxpool.Pool {
+	t.Helper()
+	ctx := context.Background()
 	role := pgx.Identifier{"clerkhook_app " + f.schema}.Sanitize()
 	schema := pgx.Identifier{f.schema}.Sanitize()
 	for _, stmt := range []string{
@@ -82,19 +97,12 @@ func TestMigrateWithoutDDLPrivileges(t *testing.T) {
 		_, err := f.pool.Exec(context.Background(), `DROP OWNED BY `+role+`; DROP ROLE `+role)
 		assert.NoError(t, err)
 	})
-	restricted := pgtest.Connect(t, func(c *pgxpool.Config) {
+	return pgtest.Connect(t, func(c *pgxpool.Config) {
 		c.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 			_, err := conn.Exec(ctx, `SET ROLE `+role)
 			return err
 		}
 	})
-	s := pgxstore.New(restricted, pgxstore.WithSchema(f.schema))
-	require.NoError(t, s.Migrate(ctx))
-	require.NoError(t, s.UpsertUserDelivery(ctx, newDeliveryID(), clerkhook.EventUserCreated, testUser("user_restricted", 1)))
-	require.NoError(t, s.DeleteUser(ctx, "user_restricted", deletedAt(2)))
-
-	_, err := restricted.Exec(ctx, `CREATE TABLE `+f.table("clerk_forbidden")+` (id int)`)
-	require.Error(t, err, "the role cannot run DDL")
 }
 
 func TestWithSchema(t *testing.T) {
