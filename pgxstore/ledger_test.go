@@ -58,10 +58,7 @@ type usersBesideLedger struct {
 
 // LapseClaim implements clerkhooktest.ClaimLapser.
 func (s usersBesideLedger) LapseClaim(ctx context.Context, deliveryID string) error {
-	_, err := s.f.pool.Exec(ctx, `UPDATE `+s.f.table("clerk_webhook_deliveries")+`
-		SET claimed_at = claimed_at - $2::bigint * interval '1 microsecond' WHERE id = $1`,
-		deliveryID, (s.ClaimTimeout() + time.Second).Microseconds())
-	return err
+	return s.f.lapseClaim(ctx, deliveryID, s.ClaimTimeout())
 }
 
 func TestLedgerConformance(t *testing.T) {
