@@ -41,8 +41,8 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// ledgerMarker is the comment line of a migration from which on its
-// statements create or change the delivery ledger, clerk_webhook_deliveries,
+// ledgerMarker is the comment line after which the statements of a
+// migration create or change the delivery ledger, clerk_webhook_deliveries,
 // and nothing else: [Ledger.Migrate] applies only that part of each file.
 // The statements before it, or the whole file when it has none, are the
 // rest of the store's.
