@@ -17,7 +17,7 @@ import "errors"
 //
 // Deliveries are then deduplicated within the process, which covers the
 // retries of a lost response but not a restart; a durable ledger, such as
-// the one of package sqlitestore, covers both.
+// the one of package sqlitestore or pgxstore.Ledger, covers both.
 func WithDeduplicator(d Deduplicator) HandlerOption {
 	return handlerOption(func(c *config) error {
 		if d == nil {

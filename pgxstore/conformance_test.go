@@ -28,9 +28,14 @@ type lapsingStore struct {
 
 // LapseClaim implements clerkhooktest.ClaimLapser.
 func (s lapsingStore) LapseClaim(ctx context.Context, deliveryID string) error {
-	_, err := s.f.pool.Exec(ctx, `UPDATE `+s.f.table("clerk_webhook_deliveries")+`
+	return s.f.lapseClaim(ctx, deliveryID, s.ClaimTimeout())
+}
+
+// lapseClaim ages the claim of the delivery past timeout.
+func (f *fixture) lapseClaim(ctx context.Context, deliveryID string, timeout time.Duration) error {
+	_, err := f.pool.Exec(ctx, `UPDATE `+f.table("clerk_webhook_deliveries")+`
 		SET claimed_at = claimed_at - $2::bigint * interval '1 microsecond' WHERE id = $1`,
-		deliveryID, (s.ClaimTimeout() + time.Second).Microseconds())
+		deliveryID, (timeout + time.Second).Microseconds())
 	return err
 }
 

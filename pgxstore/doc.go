@@ -44,6 +44,31 @@
 // database's clock. [Store.Prune] forgets old ones and should run
 // periodically.
 //
+// # The ledger alone
+//
+// A service that keeps Clerk's users in tables of its own, through a store
+// of its own, can still have pgxstore deduplicate the deliveries:
+// [NewLedger] returns the ledger alone, whose [Ledger.Migrate] creates
+// clerk_webhook_deliveries and none of the other tables, to attach to the
+// Handler with [clerkhook.WithDeduplicator]:
+//
+//	ledger := pgxstore.NewLedger(pool)
+//	if err := ledger.Migrate(ctx); err != nil {
+//		return err
+//	}
+//	h, err := clerkhook.NewHandler(secret, myStore, clerkhook.WithDeduplicator(ledger))
+//
+// Each delivery then costs the store's write and two round trips of the
+// ledger, its claim and its completion. The Ledger runs the Store's
+// statements on the Store's table, so a schema that starts with the ledger
+// alone can get the other tables from [Store.Migrate] later, the
+// deliveries recorded included. Migrate them in any order, from any
+// number of replicas at once: the statements of each migration file that
+// concern the ledger follow its line "-- clerkhook:ledger", Ledger.Migrate
+// applies only those and records them in clerkhook_ledger_migrations, and
+// Store.Migrate then applies the rest. [Ledger.Prune] forgets old
+// deliveries, as [Store.Prune] does.
+//
 // # Consistency
 //
 // The rules of [clerkhook.UserStore] are enforced by the statements

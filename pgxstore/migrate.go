@@ -32,15 +32,17 @@ var migrationFiles embed.FS
 // [New]. With Atlas or any tool that reads a directory, copy the files
 // into the directory with [os.CopyFS]. Do not mix a tool with Migrate on
 // the same schema: Migrate records its versions in its own table,
-// clerkhook_schema_migrations.
+// clerkhook_schema_migrations. In each file, the statements after the
+// line "-- clerkhook:ledger" concern only the delivery ledger: they are
+// what [Ledger.Migrate] applies.
 func Migrations() fs.FS {
 	// fs.Sub fails only for an invalid path, which "migrations" is not.
 	sub, _ := fs.Sub(migrationFiles, "migrations")
 	return sub
 }
 
-// ledgerMarker is the comment line of a migration from which on its
-// statements create or change the delivery ledger, clerk_webhook_deliveries,
+// ledgerMarker is the comment line after which the statements of a
+// migration create or change the delivery ledger, clerk_webhook_deliveries,
 // and nothing else: [Ledger.Migrate] applies only that part of each file.
 // The statements before it, or the whole file when it has none, are the
 // rest of the store's.
@@ -154,7 +156,9 @@ func migrateTx(ctx context.Context, tx pgx.Tx, schema string, ms []migration, le
 	if ledgerOnly {
 		applied, record, recordExists = ledgerApplied, ledgerVersions, ledgerVersionsExist
 	}
-	if ms = slices.DeleteFunc(ms, func(m migration) bool { return m.version <= applied }); len(ms) == 0 {
+	// ms is sorted by version.
+	next := slices.IndexFunc(ms, func(m migration) bool { return m.version > applied })
+	if next < 0 {
 		return nil
 	}
 	if !schemaExists {
@@ -177,7 +181,7 @@ func migrateTx(ctx context.Context, tx pgx.Tx, schema string, ms []migration, le
 	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, pgx.Identifier{schema}.Sanitize()); err != nil {
 		return err
 	}
-	for _, m := range ms {
+	for _, m := range ms[next:] {
 		sql := m.sql
 		switch {
 		case ledgerOnly:

@@ -2,9 +2,7 @@ package pgxstore_test
 
 import (
 	"context"
-	"io/fs"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,30 +32,12 @@ func migrateConcurrently(t *testing.T, level string) {
 		return pgxstore.New(pools[i], pgxstore.WithSchema(schema)).Migrate(ctx)
 	})
 
-	files, err := fs.Glob(pgxstore.Migrations(), "*.sql")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
 	f := &fixture{store: pgxstore.New(pool, pgxstore.WithSchema(schema)), pool: pool, schema: schema}
-	versions := func() (names []string, applied []time.Time) {
-		rows, err := pool.Query(ctx, `SELECT name, applied_at FROM `+f.table("clerkhook_schema_migrations")+` ORDER BY version`)
-		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			var at time.Time
-			require.NoError(t, rows.Scan(&name, &at))
-			names, applied = append(names, name), append(applied, at)
-		}
-		require.NoError(t, rows.Err())
-		return names, applied
-	}
-	names, applied := versions()
-	assert.Equal(t, files, names, "one row per migration")
+	before := schemaVersions(t, f)
+	assert.Equal(t, migrationFiles(t), names(before), "one row per migration")
 
 	require.NoError(t, f.store.Migrate(ctx), "again")
-	names2, applied2 := versions()
-	assert.Equal(t, names, names2)
-	assert.Equal(t, applied, applied2, "running Migrate again applies nothing")
+	assert.Equal(t, before, schemaVersions(t, f), "running Migrate again applies nothing")
 
 	require.NoError(t, f.store.UpsertUser(ctx, testUser("user_migrated", 1)), "the tables work")
 }
@@ -67,6 +47,21 @@ func migrateConcurrently(t *testing.T, level string) {
 // that replicas running as a restricted role may call it at start-up.
 func TestMigrateWithoutDDLPrivileges(t *testing.T) {
 	f := newFixture(t)
+	ctx := context.Background()
+	restricted := restrictedPool(t, f)
+	s := pgxstore.New(restricted, pgxstore.WithSchema(f.schema))
+	require.NoError(t, s.Migrate(ctx))
+	require.NoError(t, s.UpsertUserDelivery(ctx, newDeliveryID(), clerkhook.EventUserCreated, testUser("user_restricted", 1)))
+	require.NoError(t, s.DeleteUser(ctx, "user_restricted", deletedAt(2)))
+
+	_, err := restricted.Exec(ctx, `CREATE TABLE `+f.table("clerk_forbidden")+` (id int)`)
+	require.Error(t, err, "the role cannot run DDL")
+}
+
+// restrictedPool returns a pool whose connections act as a new role that
+// may read and write the tables of f's schema, and not change them.
+func restrictedPool(t *testing.T, f *fixture) *pgxpool.Pool {
+	t.Helper()
 	ctx := context.Background()
 	role := pgx.Identifier{"clerkhook_app " + f.schema}.Sanitize()
 	schema := pgx.Identifier{f.schema}.Sanitize()
@@ -82,19 +77,12 @@ func TestMigrateWithoutDDLPrivileges(t *testing.T) {
 		_, err := f.pool.Exec(context.Background(), `DROP OWNED BY `+role+`; DROP ROLE `+role)
 		assert.NoError(t, err)
 	})
-	restricted := pgtest.Connect(t, func(c *pgxpool.Config) {
+	return pgtest.Connect(t, func(c *pgxpool.Config) {
 		c.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 			_, err := conn.Exec(ctx, `SET ROLE `+role)
 			return err
 		}
 	})
-	s := pgxstore.New(restricted, pgxstore.WithSchema(f.schema))
-	require.NoError(t, s.Migrate(ctx))
-	require.NoError(t, s.UpsertUserDelivery(ctx, newDeliveryID(), clerkhook.EventUserCreated, testUser("user_restricted", 1)))
-	require.NoError(t, s.DeleteUser(ctx, "user_restricted", deletedAt(2)))
-
-	_, err := restricted.Exec(ctx, `CREATE TABLE `+f.table("clerk_forbidden")+` (id int)`)
-	require.Error(t, err, "the role cannot run DDL")
 }
 
 func TestWithSchema(t *testing.T) {
@@ -109,21 +97,11 @@ func TestWithSchema(t *testing.T) {
 	_, err = b.store.ClaimDelivery(ctx, "msg_schema", clerkhook.EventUserCreated)
 	require.NoError(t, err, "and its own ledger")
 
-	var tables []string
-	rows, err := a.pool.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, a.schema)
-	require.NoError(t, err)
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		require.NoError(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	require.NoError(t, rows.Err())
 	assert.Equal(t, []string{
 		"clerk_organization_memberships",
 		"clerk_organizations",
 		"clerk_users",
 		"clerk_webhook_deliveries",
 		"clerkhook_schema_migrations",
-	}, tables)
+	}, tablesOf(t, a))
 }
