@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // ClaimDelivery records that this attempt processes the delivery and
@@ -31,7 +32,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // its claim, lapsed or not. For any other token it changes nothing and
 // returns an error matching [clerkhook.ErrClaimLost].
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
-	res, err := s.writer.ExecContext(ctx, completeDelivery, deliveryID, token, millis(s.now()))
+	res, err := s.writer.ExecContext(ctx, completeDelivery, deliveryID, token, sqlstore.Millis(s.now()))
 	if err == nil {
 		err = claimLostUnlessChanged(res)
 	}
@@ -77,7 +78,7 @@ func claimLostUnlessChanged(res sql.Result) error {
 // [clerkhook.ErrDuplicateDelivery] or [clerkhook.ErrDeliveryInProgress],
 // having written nothing, when the delivery was processed or is claimed.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
-	args, err := userArgs(u)
+	args, err := sqlstore.UserArgs(u)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
@@ -128,7 +129,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // records, but its event handlers run again. Run it periodically, for
 // example hourly.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, pruneDeliveries, millis(s.now().Add(-olderThan)))
+	res, err := s.writer.ExecContext(ctx, pruneDeliveries, sqlstore.Millis(s.now().Add(-olderThan)))
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}
@@ -142,29 +143,18 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 // claim records the delivery in tx, as processed at once when processed is
 // true, and returns the token of the claim; or it tells a processed
 // delivery from one in progress. tx holds the write lock, so the ledger
-// cannot change between the two statements.
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (token string, err error) {
+// cannot change between the two statements of [sqlstore.Claim].
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (string, error) {
 	now := s.now()
 	var processedAt *int64
 	if processed {
-		at := millis(now)
+		at := sqlstore.Millis(now)
 		processedAt = &at
 	}
-	token = newToken()
-	res, err := tx.ExecContext(ctx, claimDelivery, deliveryID, eventType, token, millis(now), processedAt,
-		millis(now.Add(-s.claimTimeout)))
-	if err != nil {
+	token := sqlstore.NewToken()
+	args := []any{deliveryID, eventType, token, sqlstore.Millis(now), processedAt, sqlstore.Millis(now.Add(-s.claimTimeout))}
+	if err := sqlstore.Claim(ctx, tx, claimDelivery, args, deliveryProcessed, deliveryID); err != nil {
 		return "", err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return token, err
-	}
-	var done bool
-	if err := tx.QueryRowContext(ctx, deliveryProcessed, deliveryID).Scan(&done); err != nil {
-		return "", err
-	}
-	if done {
-		return "", clerkhook.ErrDuplicateDelivery
-	}
-	return "", clerkhook.ErrDeliveryInProgress
+	return token, nil
 }

@@ -2,21 +2,17 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
-
 	// The pure-Go SQLite driver, registered as "sqlite".
 	_ "modernc.org/sqlite"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
@@ -160,73 +156,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // write runs fn in a transaction that holds the database's write lock from
 // its start, and commits it when fn returns nil.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
+	return sqlstore.InTx(ctx, s.writer, fn)
 }
-
-// ignoreDone drops the error of rolling back a transaction that its
-// context's end has rolled back already.
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
-
-// readData decodes the data column of the single row query returns with
-// the decoder of package clerkhook, as the data of an event of type
-// eventType, so that the record read back is what the Handler would decode
-// and its Raw is the column. It returns sql.ErrNoRows when there is none.
-func readData[T any](ctx context.Context, s *Store, eventType string, decode func(*clerkhook.Event) (*T, error), query string, args ...any) (*T, error) {
-	var data []byte
-	if err := s.reader.QueryRowContext(ctx, query, args...).Scan(&data); err != nil {
-		return nil, err
-	}
-	return decode(&clerkhook.Event{Type: eventType, Data: data})
-}
-
-// encodeOptions make the encoder write what encoding/json writes, as
-// pgxstore's data column holds: nil slices as null, and omitempty leaving
-// out false, 0 and empty strings but not an empty metadata object.
-var encodeOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv1.OmitEmptyWithLegacySemantics(true))
-
-// recordData returns the JSON of a record for its data column: raw, the
-// record's Raw as Clerk sent it, unknown keys included, when it is not
-// empty; else the encoded record, as text: SQLite
-// takes a blob for its binary JSONB, which its JSON functions would
-// refuse.
-func recordData(raw []byte, v any) (string, error) {
-	if len(raw) > 0 {
-		return string(raw), nil
-	}
-	b, err := jsonv2.Marshal(v, encodeOptions)
-	return string(b), err
-}
-
-// newToken returns a token that names one claim of a delivery.
-func newToken() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
-}
-
-// nullString maps "" to SQL NULL, for the columns filled from fields that
-// Clerk leaves empty rather than null.
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// millis returns t as Unix milliseconds, the unit of the time columns.
-func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // errorf wraps err with the name of the operation that failed. The text
 // never includes ids or values: they may be personal data.
