@@ -17,7 +17,7 @@ import (
 // claimed by another attempt.
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
 	var token string
-	err := s.write(ctx, func(tx *sql.Tx) (err error) {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		token, err = s.claim(ctx, tx, deliveryID, eventType, false)
 		return err
 	})
@@ -32,9 +32,9 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // its claim, lapsed or not. For any other token it changes nothing and
 // returns an error matching [clerkhook.ErrClaimLost].
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
-	res, err := s.writer.ExecContext(ctx, completeDelivery, deliveryID, token, sqlstore.Millis(s.now()))
-	if err == nil {
-		err = claimLostUnlessChanged(res)
+	n, err := s.exec(ctx, completeDelivery, deliveryID, token, sqlstore.Millis(s.now()))
+	if err == nil && n == 0 {
+		err = clerkhook.ErrClaimLost
 	}
 	if err != nil {
 		return errorf("complete delivery", err)
@@ -47,9 +47,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) 
 // or a processed delivery, it changes nothing and returns an error
 // matching [clerkhook.ErrClaimLost].
 func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) error {
-	res, err := s.writer.ExecContext(ctx, releaseDelivery, deliveryID, token)
-	if err == nil {
-		err = claimLostUnlessChanged(res)
+	n, err := s.exec(ctx, releaseDelivery, deliveryID, token)
+	if err == nil && n == 0 {
+		err = clerkhook.ErrClaimLost
 	}
 	if err != nil {
 		return errorf("release delivery", err)
@@ -60,16 +60,6 @@ func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) e
 // ClaimTimeout implements [clerkhook.ClaimTimeouter]: it is the timeout of
 // [WithClaimTimeout], [DefaultClaimTimeout] by default.
 func (s *Store) ClaimTimeout() time.Duration { return s.claimTimeout }
-
-// claimLostUnlessChanged returns [clerkhook.ErrClaimLost] when the
-// statement of res changed no row: its token did not hold the claim.
-func claimLostUnlessChanged(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err == nil && n == 0 {
-		err = clerkhook.ErrClaimLost
-	}
-	return err
-}
 
 // UpsertUserDelivery records the delivery as processed and applies
 // [Store.UpsertUser] in one transaction: both happen or neither. It returns
@@ -83,7 +73,7 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 		return errorf("upsert user", err)
 	}
 	var written error
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.claim(ctx, tx, deliveryID, eventType, true); err != nil {
 			return err
 		}
@@ -109,7 +99,7 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // [clerkhook.ErrDeliveryInProgress], having written nothing, when the
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.claim(ctx, tx, deliveryID, eventType, true); err != nil {
 			return err
 		}
@@ -129,11 +119,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // records, but its event handlers run again. Run it periodically, for
 // example hourly.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, pruneDeliveries, sqlstore.Millis(s.now().Add(-olderThan)))
-	if err != nil {
-		return 0, errorf("prune deliveries", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.exec(ctx, pruneDeliveries, sqlstore.Millis(s.now().Add(-olderThan)))
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}

@@ -35,7 +35,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return errorf("migrate", err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.Migrate(ctx, tx, `CREATE TABLE IF NOT EXISTS clerkhook_schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			name       TEXT NOT NULL,

@@ -27,7 +27,7 @@ func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organizatio
 // keeps only the id and deletedAt, inserting one for an unknown id, and
 // deletes the organization's memberships.
 func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return sqlstore.Tombstone(ctx, tx, deleteOrganization, deleteOrganizationMemberships, id, deletedAt)
 	})
 	if err != nil {

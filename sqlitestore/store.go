@@ -12,7 +12,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/clerkhook/clerkhook"
-	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
@@ -41,6 +40,7 @@ var ErrInvalidPath = errors.New("sqlitestore: invalid database path")
 // concurrent use.
 type Store struct {
 	writer       *sql.DB // one connection, whose transactions BEGIN IMMEDIATE
+	writes       batcher // the group commit of the writer's transactions
 	reader       *sql.DB
 	claimTimeout time.Duration
 	busyTimeout  time.Duration
@@ -153,10 +153,23 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// write runs fn in a transaction that holds the database's write lock from
-// its start, and commits it when fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return sqlstore.InTx(ctx, s.writer, fn)
+// exec runs one statement through write and returns how many rows it
+// changed.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		// The write may still be running, when ctx ended first.
+		return 0, err
+	}
+	return n, nil
 }
 
 // errorf wraps err with the name of the operation that failed. The text

@@ -30,7 +30,7 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 // and deletedAt, inserting one for an unknown id, and deletes the user's
 // memberships.
 func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
-	if err := s.write(ctx, func(tx *sql.Tx) error { return deleteUserTx(ctx, tx, id, deletedAt) }); err != nil {
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return deleteUserTx(ctx, tx, id, deletedAt) }); err != nil {
 		return errorf("delete user", err)
 	}
 	return nil
@@ -64,14 +64,14 @@ func (s *Store) UserIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// guarded runs a guarded write through the writer and returns an error
-// matching [clerkhook.ErrStale] when its guard refused it.
+// guarded runs a guarded write and returns an error matching
+// [clerkhook.ErrStale] when its guard refused it.
 func (s *Store) guarded(ctx context.Context, query string, args ...any) error {
-	res, err := s.writer.ExecContext(ctx, query, args...)
-	if err != nil {
-		return err
+	n, err := s.exec(ctx, query, args...)
+	if err == nil && n == 0 {
+		err = clerkhook.ErrStale
 	}
-	return staleUnlessWritten(res)
+	return err
 }
 
 // staleUnlessWritten returns an error matching [clerkhook.ErrStale] when
