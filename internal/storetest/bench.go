@@ -1,5 +1,5 @@
-// Package storetest holds what the tests of the database stores share: a benchmark
-// of events per second through a Handler, a naive store to compare with, and a check of the data columns.
+// Package storetest is what the database stores' tests share: events per second
+// through a Handler beside a naive store, and the check of the data columns.
 package storetest
 
 import (
