@@ -23,12 +23,7 @@ const defaultTestURL = "mysql://root@127.0.0.1:3306/test"
 // or fails it when CLERKHOOK_REQUIRE_DB=1.
 func testDatabase(tb testing.TB) *sql.DB {
 	tb.Helper()
-	rawURL := os.Getenv("CLERKHOOK_TEST_MYSQL_URL")
-	if rawURL == "" {
-		rawURL = defaultTestURL
-	}
-	cfg, err := mysqlstore.ParseURL(rawURL)
-	require.NoError(tb, err, "CLERKHOOK_TEST_MYSQL_URL")
+	cfg := testConfig(tb)
 	admin := open(tb, cfg)
 	if err := admin.PingContext(context.Background()); err != nil {
 		if os.Getenv("CLERKHOOK_REQUIRE_DB") == "1" {
@@ -39,17 +34,39 @@ func testDatabase(tb testing.TB) *sql.DB {
 	var b [6]byte
 	rand.Read(b[:])
 	name := "clerkhook_test_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	_, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 	require.NoError(tb, err)
 	tb.Cleanup(func() {
 		_, err := admin.Exec("DROP DATABASE " + name)
 		require.NoError(tb, err)
 	})
-	own := cfg.Clone()
-	own.DBName = name
-	db := open(tb, own)
+	cfg.DBName = name
+	db := open(tb, cfg)
 	db.SetMaxOpenConns(16)
 	return db
+}
+
+// testConfig returns the driver configuration of CLERKHOOK_TEST_MYSQL_URL,
+// or of defaultTestURL.
+func testConfig(tb testing.TB) *mysql.Config {
+	tb.Helper()
+	rawURL := os.Getenv("CLERKHOOK_TEST_MYSQL_URL")
+	if rawURL == "" {
+		rawURL = defaultTestURL
+	}
+	cfg, err := mysqlstore.ParseURL(rawURL)
+	require.NoError(tb, err, "CLERKHOOK_TEST_MYSQL_URL")
+	return cfg
+}
+
+// reopen returns another pool on the database of db, whose configuration
+// configure changes, closed when the test ends.
+func reopen(tb testing.TB, db *sql.DB, configure func(*mysql.Config)) *sql.DB {
+	tb.Helper()
+	cfg := testConfig(tb)
+	require.NoError(tb, db.QueryRow(`SELECT DATABASE()`).Scan(&cfg.DBName))
+	configure(cfg)
+	return open(tb, cfg)
 }
 
 func open(tb testing.TB, cfg *mysql.Config) *sql.DB {

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
-// ClaimDelivery records that this attempt processes the delivery and
-// returns the claim's token, random and new. It takes over a claim older
-// than the claim timeout (see [WithClaimTimeout]) with a new token, and
-// otherwise fails with an error matching [clerkhook.ErrDuplicateDelivery]
-// for a processed delivery or [clerkhook.ErrDeliveryInProgress] for one
-// claimed by another attempt.
+// ClaimDelivery records that this attempt processes the delivery, dated by
+// the database's clock, and returns the claim's token, random and new. It
+// takes over a claim older than the claim timeout (see [WithClaimTimeout])
+// with a new token, and otherwise fails with an error matching
+// [clerkhook.ErrDuplicateDelivery] for a processed delivery or
+// [clerkhook.ErrDeliveryInProgress] for one claimed by another attempt.
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
 	var token string
 	err := s.write(ctx, func(tx *sql.Tx) (err error) {
@@ -33,7 +34,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // token it changes nothing and returns an error matching
 // [clerkhook.ErrClaimLost].
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
-	n, err := s.exec(ctx, completeDelivery, millis(s.now()), deliveryID, token)
+	n, err := s.exec(ctx, completeDelivery, deliveryID, token)
 	if err == nil && n == 0 {
 		// Either the token does not hold the claim, or it completed the
 		// delivery already: a processed row keeps its token until Prune.
@@ -75,7 +76,7 @@ func (s *Store) ClaimTimeout() time.Duration { return s.claimTimeout }
 // [clerkhook.ErrDuplicateDelivery] or [clerkhook.ErrDeliveryInProgress],
 // having written nothing, when the delivery was processed or is claimed.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
-	args, err := userArgs(u)
+	args, err := sqlstore.UserArgs(u)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
@@ -84,8 +85,12 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 		if _, err := s.claim(ctx, tx, deliveryID, eventType, true); err != nil {
 			return err
 		}
-		written, err = upsertUserTx(ctx, tx, args)
-		return err
+		// A refused user commits with its delivery: the delivery is
+		// processed.
+		if written = upsertUserTx(ctx, tx, args); errors.Is(written, clerkhook.ErrStale) {
+			return nil
+		}
+		return written
 	})
 	if err == nil {
 		err = written
@@ -119,11 +124,11 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // returns how many it deleted. Keep olderThan longer than Clerk's retry
 // schedule, at least 48 hours (72 is a safe choice): a delivery retried
 // after Prune forgot it is applied again, harmlessly for the stored
-// records, but its event handlers run again. Run it periodically, for
-// example hourly from one replica; it is safe from several.
+// records, but its event handlers run again. The age is measured by the
+// database's clock. Run it periodically, for example hourly from one
+// replica; it is safe from several.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	cutoff := millis(s.now().Add(-olderThan))
-	n, err := s.exec(ctx, pruneDeliveries, cutoff, cutoff)
+	n, err := s.exec(ctx, pruneDeliveries, olderThan.Milliseconds(), olderThan.Milliseconds())
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}
@@ -132,30 +137,13 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 
 // claim records the delivery in tx, as processed at once when processed is
 // true, and returns the token of the claim; or it tells a processed
-// delivery from one in progress. The first statement locks the ledger's
-// row, so it cannot change before the second reads it.
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (token string, err error) {
-	now := s.now()
-	var processedAt *int64
-	if processed {
-		at := millis(now)
-		processedAt = &at
-	}
-	token = newToken()
-	res, err := tx.ExecContext(ctx, claimDelivery, deliveryID, eventType, token, millis(now), processedAt,
-		millis(now.Add(-s.claimTimeout)))
-	if err != nil {
+// delivery from one in progress. The first statement of [sqlstore.Claim]
+// locks the ledger's row, so it cannot change before the second reads it.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (string, error) {
+	token := sqlstore.NewToken()
+	args := []any{deliveryID, eventType, token, processed, s.claimTimeout.Milliseconds()}
+	if err := sqlstore.Claim(ctx, tx, claimDelivery, args, deliveryProcessed, deliveryID); err != nil {
 		return "", err
 	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return token, err
-	}
-	var done bool
-	if err := tx.QueryRowContext(ctx, deliveryProcessed, deliveryID).Scan(&done); err != nil {
-		return "", err
-	}
-	if done {
-		return "", clerkhook.ErrDuplicateDelivery
-	}
-	return "", clerkhook.ErrDeliveryInProgress
+	return token, nil
 }

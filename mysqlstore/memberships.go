@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // UpsertMembership stores m unless the table holds a newer version of the
@@ -17,10 +18,13 @@ import (
 // either cannot slip in between the look for their tombstones and the
 // write.
 func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
-	data, err := recordData(m.Raw, m)
+	args, err := sqlstore.MembershipArgs(m)
 	if err != nil {
 		return errorf("upsert membership", err)
 	}
+	// The statement looks for the tombstones of the user and the
+	// organization, whose ids it takes again.
+	args = append(args, m.UserID(), m.OrganizationID())
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		for _, lock := range [][2]string{{lockUser, m.UserID()}, {lockOrganization, m.OrganizationID()}} {
 			var one int
@@ -28,16 +32,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, upsertMembership, m.OrganizationID(), m.UserID(), m.ID, m.Role,
-			int64(m.CreatedAt), int64(m.UpdatedAt), data, m.UserID(), m.OrganizationID())
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		return appliedUnlessRefused(ctx, tx, n, membershipApplied, m.OrganizationID(), m.UserID(), int64(m.UpdatedAt))
+		return writeGuarded(ctx, tx, upsertMembership, args, membershipApplied, m.OrganizationID(), m.UserID(), int64(m.UpdatedAt))
 	})
 	if err != nil {
 		return errorf("upsert membership", err)
@@ -50,16 +45,10 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 // stored version changes nothing, since the user has been invited again
 // since, and returns an error matching [clerkhook.ErrStale].
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
+	at := sqlstore.Millis(deletedAt)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, deleteMembership, organizationID, userID, millis(deletedAt))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		return appliedUnlessRefused(ctx, tx, n, membershipDeletionApplied, organizationID, userID, millis(deletedAt))
+		return writeGuarded(ctx, tx, deleteMembership, []any{organizationID, userID, at},
+			membershipDeletionApplied, organizationID, userID, at)
 	})
 	if err != nil {
 		return errorf("delete membership", err)
@@ -72,11 +61,9 @@ func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID str
 // when the user is not a member. Its Raw is the data column, as for
 // [Store.User].
 func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
-	m, err := readData(ctx, s, clerkhook.EventOrganizationMembershipUpdated, (*clerkhook.Event).OrganizationMembership, selectMembership, organizationID, userID)
+	m, err := sqlstore.ReadData(ctx, s.db, clerkhook.EventOrganizationMembershipUpdated,
+		(*clerkhook.Event).OrganizationMembership, clerkhook.ErrMembershipNotFound, selectMembership, organizationID, userID)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			err = clerkhook.ErrMembershipNotFound
-		}
 		return nil, errorf("read membership", err)
 	}
 	return m, nil

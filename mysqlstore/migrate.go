@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
+
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -27,36 +27,6 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// migration is one file of Migrations.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations sorted by version.
-func migrations() ([]migration, error) {
-	fsys := Migrations()
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, 0, len(names))
-	for _, name := range names { // fs.Glob sorts, and versions are zero-padded.
-		prefix, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name does not start with a version", name)
-		}
-		text, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(text)})
-	}
-	return ms, nil
-}
-
 // Migrate creates the store's tables, or brings them up to date. It
 // applies the migrations newer than the last one recorded in the version
 // table, clerkhook_schema_migrations, while it holds a named lock of the
@@ -72,7 +42,7 @@ func migrations() ([]migration, error) {
 // changed (the driver's clientFoundRows): the Store could not tell a
 // refused write or claim from an applied one.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := sqlstore.ReadMigrations(Migrations())
 	if err != nil {
 		return errorf("migrate", err)
 	}
@@ -103,7 +73,7 @@ func checkChangedRows(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	defer tx.Rollback()
-	id := "clerkhook_row_count_check_" + newToken()
+	id := "clerkhook_row_count_check_" + sqlstore.NewToken()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO clerk_webhook_deliveries (id, claimed_at) VALUES (?, 0)`, id); err != nil {
 		return err
 	}
@@ -119,7 +89,7 @@ func checkChangedRows(ctx context.Context, conn *sql.Conn) error {
 }
 
 // migrate applies the migrations of ms that conn's database lacks.
-func migrate(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+func migrate(ctx context.Context, conn *sql.Conn, ms []sqlstore.Migration) (err error) {
 	var locked sql.NullInt64
 	lock := `CONCAT('clerkhook_migrate.', DATABASE())`
 	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+lock+`, 60)`).Scan(&locked); err != nil {
@@ -132,32 +102,11 @@ func migrate(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
 		_, unlockErr := conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(`+lock+`)`)
 		err = errors.Join(err, unlockErr)
 	}()
-	_, err = conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS clerkhook_schema_migrations (
+	return sqlstore.Migrate(ctx, conn, `CREATE TABLE IF NOT EXISTS clerkhook_schema_migrations (
 		version    INT NOT NULL PRIMARY KEY,
 		name       VARCHAR(191) NOT NULL,
 		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
-	if err != nil {
-		return err
-	}
-	var current int
-	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM clerkhook_schema_migrations`).Scan(&current); err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
-		for _, stmt := range statements(m.sql) {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
-			}
-		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO clerkhook_schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-			return err
-		}
-	}
-	return nil
+	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`, ms, statements)
 }
 
 // statements splits a migration at the semicolons that end a line,

@@ -3,32 +3,22 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // UpsertOrganization stores o unless the table holds a newer version of the
 // organization or its tombstone; then it returns an error matching
 // [clerkhook.ErrStale].
 func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organization) error {
-	data, err := recordData(o.Raw, o)
-	if err != nil {
-		return errorf("upsert organization", err)
+	args, err := sqlstore.OrganizationArgs(o)
+	if err == nil {
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			return writeGuarded(ctx, tx, upsertOrganization, args, organizationApplied, o.ID, int64(o.UpdatedAt))
+		})
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, upsertOrganization,
-			o.ID, o.Name, o.Slug, o.ImageURL, int64(o.CreatedAt), int64(o.UpdatedAt), data)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		return appliedUnlessRefused(ctx, tx, n, organizationApplied, o.ID, int64(o.UpdatedAt))
-	})
 	if err != nil {
 		return errorf("upsert organization", err)
 	}
@@ -40,11 +30,7 @@ func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organizatio
 // deletes the organization's memberships.
 func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, deleteOrganization, id, millis(deletedAt)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, deleteOrganizationMemberships, millis(deletedAt), id)
-		return err
+		return sqlstore.Tombstone(ctx, tx, deleteOrganization, deleteOrganizationMemberships, id, deletedAt)
 	})
 	if err != nil {
 		return errorf("delete organization", err)
@@ -56,11 +42,9 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt tim
 // stored, or an error matching [clerkhook.ErrOrganizationNotFound] for an
 // unknown or deleted id. Its Raw is the data column, as for [Store.User].
 func (s *Store) Organization(ctx context.Context, id string) (*clerkhook.Organization, error) {
-	o, err := readData(ctx, s, clerkhook.EventOrganizationUpdated, (*clerkhook.Event).Organization, selectOrganization, id)
+	o, err := sqlstore.ReadData(ctx, s.db, clerkhook.EventOrganizationUpdated, (*clerkhook.Event).Organization,
+		clerkhook.ErrOrganizationNotFound, selectOrganization, id)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			err = clerkhook.ErrOrganizationNotFound
-		}
 		return nil, errorf("read organization", err)
 	}
 	return o, nil

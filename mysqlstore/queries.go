@@ -54,6 +54,14 @@ var (
 		`, deleted_at = IF(` + membershipGuard + `, NULL, deleted_at), ` + guarded(membershipGuard, "updated_at")
 )
 
+// nowMillis is the database's clock in Unix milliseconds, the unit of the
+// ledger's times. The ledger is dated by it, as pgxstore's is, so that
+// replicas whose clocks disagree agree on when a claim lapses.
+// UTC_TIMESTAMP is the time the statement began, the same wherever the
+// statement uses it, and counting from the epoch in UTC leaves the
+// session's time zone out.
+const nowMillis = `(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(6)) DIV 1000)`
+
 const (
 	// deleteUser turns a user row into a tombstone that keeps only id and
 	// the earliest deleted_at.
@@ -115,12 +123,13 @@ const (
 
 	// claimDelivery records a delivery in the ledger, or takes over a
 	// claim that has lapsed. Its parameters are the delivery id, the event
-	// type, the claim's token, now, processed_at (now to record the
-	// delivery as processed at once, NULL to claim it), and the lapse
-	// cut-off. The token changes first, only when the claim may be taken,
-	// and the other columns follow it: the tokens of claims differ.
-	claimDelivery = `INSERT INTO clerk_webhook_deliveries (id, type, token, claimed_at, processed_at) VALUES (?, ?, ?, ?, ?)
-		ON DUPLICATE KEY UPDATE token = IF(processed_at IS NULL AND claimed_at < ?, VALUES(token), token),
+	// type, the claim's token, whether to record the delivery as processed
+	// at once (else it is claimed), and the claim timeout in milliseconds.
+	// The token changes first, only when the claim may be taken, and the
+	// other columns follow it: the tokens of claims differ.
+	claimDelivery = `INSERT INTO clerk_webhook_deliveries (id, type, token, claimed_at, processed_at)
+		VALUES (?, ?, ?, ` + nowMillis + `, IF(?, ` + nowMillis + `, NULL))
+		ON DUPLICATE KEY UPDATE token = IF(processed_at IS NULL AND claimed_at < ` + nowMillis + ` - ?, VALUES(token), token),
 			type = IF(token = VALUES(token), VALUES(type), type),
 			claimed_at = IF(token = VALUES(token), VALUES(claimed_at), claimed_at),
 			processed_at = IF(token = VALUES(token), VALUES(processed_at), processed_at)`
@@ -129,11 +138,13 @@ const (
 
 	// completeDelivery and releaseDelivery change the row only for the
 	// token that holds the claim.
-	completeDelivery = `UPDATE clerk_webhook_deliveries SET processed_at = ?
+	completeDelivery = `UPDATE clerk_webhook_deliveries SET processed_at = ` + nowMillis + `
 		WHERE id = ? AND token = ? AND processed_at IS NULL`
 	deliveryCompletedBy = `SELECT 1 FROM clerk_webhook_deliveries WHERE id = ? AND token = ? AND processed_at IS NOT NULL`
 
 	releaseDelivery = `DELETE FROM clerk_webhook_deliveries WHERE id = ? AND token = ? AND processed_at IS NULL`
 
-	pruneDeliveries = `DELETE FROM clerk_webhook_deliveries WHERE claimed_at < ? AND (processed_at IS NULL OR processed_at < ?)`
+	// pruneDeliveries takes the age to forget in milliseconds, twice.
+	pruneDeliveries = `DELETE FROM clerk_webhook_deliveries
+		WHERE claimed_at < ` + nowMillis + ` - ? AND (processed_at IS NULL OR processed_at < ` + nowMillis + ` - ?)`
 )

@@ -2,18 +2,15 @@ package mysqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // DefaultClaimTimeout is how long a delivery claim lasts unless
@@ -33,7 +30,6 @@ const maxAttempts = 5
 type Store struct {
 	db           *sql.DB
 	claimTimeout time.Duration
-	now          func() time.Time
 }
 
 var (
@@ -55,24 +51,13 @@ type Option func(*Store)
 // WithClaimTimeout sets how long a claim on a delivery that was neither
 // completed nor released lasts before another attempt of the same delivery
 // may take it over; see [clerkhook.Deduplicator]. [clerkhook.NewHandler]
-// refuses a store whose claim timeout is under twice its WithTimeout; it
-// must also exceed the clock skew between replicas. A non-positive d keeps
-// [DefaultClaimTimeout].
+// refuses a store whose claim timeout is under twice its WithTimeout. The
+// database's clock dates the claims, so the replicas' clocks do not
+// matter. A non-positive d keeps [DefaultClaimTimeout].
 func WithClaimTimeout(d time.Duration) Option {
 	return func(s *Store) {
 		if d > 0 {
 			s.claimTimeout = d
-		}
-	}
-}
-
-// WithClock sets the clock that dates the claims and completions of
-// deliveries, and that [Store.Prune] measures from. It is meant for tests;
-// the default, and the value a nil now keeps, is [time.Now].
-func WithClock(now func() time.Time) Option {
-	return func(s *Store) {
-		if now != nil {
-			s.now = now
 		}
 	}
 }
@@ -83,7 +68,7 @@ func WithClock(now func() time.Time) Option {
 // it matched: the Store could no longer tell a write it refused). It does
 // not touch the database; call [Store.Migrate] before the first write.
 func New(db *sql.DB, opts ...Option) *Store {
-	s := &Store{db: db, claimTimeout: DefaultClaimTimeout, now: time.Now}
+	s := &Store{db: db, claimTimeout: DefaultClaimTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -110,16 +95,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 // write runs fn in a transaction, again after a deadlock, and commits it
 // when fn returns nil.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return retry(func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			return errors.Join(err, ignoreDone(tx.Rollback()))
-		}
-		return tx.Commit()
-	})
+	return retry(func() error { return sqlstore.InTx(ctx, s.db, fn) })
 }
 
 // retry calls fn until it returns something else than a deadlock error,
@@ -135,77 +111,25 @@ func retry(fn func() error) error {
 	}
 }
 
-// ignoreDone drops the error of rolling back a transaction that its
-// context's end has rolled back already.
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
+// writeGuarded runs write, a guarded write, with args in tx, and returns an
+// error matching [clerkhook.ErrStale] when its guard refused it. A write
+// that changed no row may have been either, since MySQL counts a row
+// whose columns all kept their values as unchanged, as they do when the
+// write was of the very version stored. That write is not stale (an equal
+// version replaces the stored one, and its delivery's event handlers must
+// run), so applied, a locking read with appliedArgs, then looks for the
+// row as a write let through leaves it. The write locked the row, so the
+// read sees it as the write did.
+func writeGuarded(ctx context.Context, tx *sql.Tx, write string, args []any, applied string, appliedArgs ...any) error {
+	res, err := tx.ExecContext(ctx, write, args...)
+	if err != nil {
+		return err
 	}
-	return err
-}
-
-// readData decodes the data column of the single row query returns with
-// the decoder of package clerkhook, as the data of an event of type
-// eventType, so that the record read back is what the Handler would decode
-// and its Raw is the column. It returns sql.ErrNoRows when there is none.
-func readData[T any](ctx context.Context, s *Store, eventType string, decode func(*clerkhook.Event) (*T, error), query string, args ...any) (*T, error) {
-	var data []byte
-	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&data); err != nil {
-		return nil, err
-	}
-	return decode(&clerkhook.Event{Type: eventType, Data: data})
-}
-
-// encodeOptions make the encoder write what encoding/json writes, as
-// pgxstore's data column holds: nil slices as null, and omitempty leaving
-// out false, 0 and empty strings but not an empty metadata object.
-var encodeOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv1.OmitEmptyWithLegacySemantics(true))
-
-// recordData returns the JSON of a record for its data column: raw, the
-// record's Raw as Clerk sent it, unknown keys included, when it is not
-// empty; else the encoded record.
-func recordData(raw []byte, v any) (string, error) {
-	if len(raw) > 0 {
-		return string(raw), nil
-	}
-	b, err := jsonv2.Marshal(v, encodeOptions)
-	return string(b), err
-}
-
-// newToken returns a token that names one claim of a delivery.
-func newToken() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
-}
-
-// nullString maps "" to SQL NULL, for the columns filled from fields that
-// Clerk leaves empty rather than null.
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// millis returns t as Unix milliseconds, the unit of the time columns.
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-// appliedUnlessRefused tells a guarded write of tx that its guard refused
-// from one it let through, given n, the rows the write changed: none means
-// either, since MySQL counts a row whose columns all kept their values as
-// unchanged, as they do when the write was of the very version stored.
-// That write is not stale (an equal version replaces the stored one, and
-// its delivery's event handlers must run), so applied, a locking read of
-// args, looks for the row as a write let through leaves it. The write
-// locked the row, so the read sees it as the write did. It returns an
-// error matching [clerkhook.ErrStale] for a refused write.
-func appliedUnlessRefused(ctx context.Context, tx *sql.Tx, n int64, applied string, args ...any) error {
-	if n > 0 {
-		return nil
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
 	}
 	var one int
-	err := tx.QueryRowContext(ctx, applied, args...).Scan(&one)
+	err = tx.QueryRowContext(ctx, applied, appliedArgs...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return clerkhook.ErrStale
 	}

@@ -3,10 +3,10 @@ package mysqlstore_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -100,16 +100,7 @@ func TestParseURL(t *testing.T) {
 // TestMigrateRefusesFoundRows opens the pool with clientFoundRows, which
 // would let the Store take a refused write or claim for an applied one.
 func TestMigrateRefusesFoundRows(t *testing.T) {
-	db := testDatabase(t)
-	var name string
-	require.NoError(t, db.QueryRow(`SELECT DATABASE()`).Scan(&name))
-	rawURL := os.Getenv("CLERKHOOK_TEST_MYSQL_URL")
-	if rawURL == "" {
-		rawURL = defaultTestURL
-	}
-	cfg, err := mysqlstore.ParseURL(rawURL)
-	require.NoError(t, err)
-	cfg.DBName, cfg.ClientFoundRows = name, true
-	err = mysqlstore.New(open(t, cfg)).Migrate(context.Background())
+	foundRows := reopen(t, testDatabase(t), func(c *mysql.Config) { c.ClientFoundRows = true })
+	err := mysqlstore.New(foundRows).Migrate(context.Background())
 	assert.ErrorIs(t, err, mysqlstore.ErrFoundRows)
 }

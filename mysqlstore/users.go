@@ -3,10 +3,10 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // UpsertUser stores u unless the table holds a newer version of the user or
@@ -16,17 +16,9 @@ import (
 // Clerk sent it, when it is set, as the decoders set it; else the encoded
 // struct.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
-	args, err := userArgs(u)
-	if err != nil {
-		return errorf("upsert user", err)
-	}
-	var written error
-	err = s.write(ctx, func(tx *sql.Tx) (err error) {
-		written, err = upsertUserTx(ctx, tx, args)
-		return err
-	})
+	args, err := sqlstore.UserArgs(u)
 	if err == nil {
-		err = written
+		err = s.write(ctx, func(tx *sql.Tx) error { return upsertUserTx(ctx, tx, args) })
 	}
 	if err != nil {
 		return errorf("upsert user", err)
@@ -34,23 +26,10 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	return nil
 }
 
-// upsertUserTx is UpsertUser in tx, with the parameters of userArgs. Its
-// first result matches [clerkhook.ErrStale] when the guard refused the
-// user; its second is the failure of a statement.
-func upsertUserTx(ctx context.Context, tx *sql.Tx, args []any) (stale, err error) {
-	res, err := tx.ExecContext(ctx, upsertUser, args...)
-	if err != nil {
-		return nil, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return nil, err
-	}
-	err = appliedUnlessRefused(ctx, tx, n, userApplied, args[0], args[10])
-	if errors.Is(err, clerkhook.ErrStale) {
-		return err, nil
-	}
-	return nil, err
+// upsertUserTx is UpsertUser in tx, with the parameters of
+// [sqlstore.UserArgs].
+func upsertUserTx(ctx context.Context, tx *sql.Tx, args []any) error {
+	return writeGuarded(ctx, tx, upsertUser, args, userApplied, args[0], args[10])
 }
 
 // DeleteUser turns the user's row into a tombstone that keeps only the id
@@ -65,11 +44,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) 
 
 // deleteUserTx is DeleteUser in tx.
 func deleteUserTx(ctx context.Context, tx *sql.Tx, id string, deletedAt time.Time) error {
-	if _, err := tx.ExecContext(ctx, deleteUser, id, millis(deletedAt)); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, deleteUserMemberships, millis(deletedAt), id)
-	return err
+	return sqlstore.Tombstone(ctx, tx, deleteUser, deleteUserMemberships, id, deletedAt)
 }
 
 // User returns the user with the given id as it was last stored, or an
@@ -77,11 +52,9 @@ func deleteUserTx(ctx context.Context, tx *sql.Tx, id string, deletedAt time.Tim
 // It decodes the data column as the Handler decodes a delivery, and the
 // user's Raw is that column.
 func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
-	u, err := readData(ctx, s, clerkhook.EventUserUpdated, (*clerkhook.Event).User, selectUser, id)
+	u, err := sqlstore.ReadData(ctx, s.db, clerkhook.EventUserUpdated, (*clerkhook.Event).User,
+		clerkhook.ErrUserNotFound, selectUser, id)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			err = clerkhook.ErrUserNotFound
-		}
 		return nil, errorf("read user", err)
 	}
 	return u, nil
@@ -90,31 +63,9 @@ func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
 // UserIDs returns the ids of the live users, for [clerkhook.Backfill]'s
 // reconciliation.
 func (s *Store) UserIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, selectUserIDs)
+	ids, err := sqlstore.IDs(ctx, s.db, selectUserIDs)
 	if err != nil {
-		return nil, errorf("list users", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, errorf("list users", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, errorf("list users", err)
 	}
 	return ids, nil
-}
-
-// userArgs returns the parameters of upsertUser for u.
-func userArgs(u *clerkhook.User) ([]any, error) {
-	data, err := recordData(u.Raw, u)
-	if err != nil {
-		return nil, err
-	}
-	return []any{u.ID, nullString(u.PrimaryEmail()), u.FirstName, u.LastName, u.Username, nullString(u.ImageURL),
-		nullString(u.PrimaryPhone()), u.ExternalID, u.Banned, int64(u.CreatedAt), int64(u.UpdatedAt), data}, nil
 }

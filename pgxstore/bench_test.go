@@ -1,17 +1,9 @@
 package pgxstore_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clerkhook/clerkhook"
-	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/internal/pgtest"
+	"github.com/clerkhook/clerkhook/internal/storetest"
 )
 
 // naiveStore is the obvious way to write a user event: a transaction that
@@ -101,80 +93,19 @@ func nullIfEmpty(s string) *string {
 	return &s
 }
 
-// BenchmarkHandler measures user events per second from signed request to
-// committed row, through a Handler into PostgreSQL, with pgxstore and with
-// the naive store, one delivery at a time and 16 at once.
+// BenchmarkHandler measures user events per second through a Handler into
+// PostgreSQL, with pgxstore and with the naive store, on a pool of as many
+// connections as deliveries sent at once.
 func BenchmarkHandler(b *testing.B) {
-	stores := []struct {
-		name string
-		new  func(*fixture) clerkhook.UserStore
-	}{
-		{"pgxstore", func(f *fixture) clerkhook.UserStore { return f.store }},
-		{"naive", func(f *fixture) clerkhook.UserStore { return newNaiveStore(f) }},
+	fixture := func(b *testing.B, concurrency int) *fixture {
+		return newFixtureOn(b, pgtest.Connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(concurrency) }))
 	}
-	for _, concurrency := range []int{1, 16} {
-		for _, st := range stores {
-			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, concurrency), func(b *testing.B) {
-				pool := pgtest.Connect(b, func(c *pgxpool.Config) { c.MaxConns = int32(concurrency) })
-				f := newFixtureOn(b, pool)
-				secret := clerkhooktest.NewSecret()
-				h, err := clerkhook.NewHandler(secret, st.new(f),
-					clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-				if err != nil {
-					b.Fatal(err)
-				}
-				deliveries := newUserDeliveries(b, secret, b.N)
-				var next atomic.Int64
-				var wg sync.WaitGroup
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range concurrency {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := next.Add(1) - 1; i < int64(len(deliveries)); i = next.Add(1) - 1 {
-							d := deliveries[i]
-							req := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(d.body))
-							req.Header = d.header
-							rec := httptest.NewRecorder()
-							h.ServeHTTP(rec, req)
-							if rec.Code != http.StatusOK {
-								b.Errorf("status %d: %s", rec.Code, rec.Body)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-			})
-		}
-	}
-}
-
-// newUserDeliveries returns n signed user.created deliveries of distinct
-// users.
-func newUserDeliveries(b *testing.B, secret string, n int) []signedDelivery {
-	signer, err := clerkhooktest.NewSigner(secret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := time.Now()
-	ds := make([]signedDelivery, n)
-	for i := range ds {
-		evt, err := clerkhooktest.NewEvent(clerkhook.EventUserCreated, testUser(fmt.Sprintf("user_bench_%d", i), 1))
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := json.Marshal(evt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		id := newDeliveryID()
-		header := signer.Headers(id, now, body)
-		header.Set("Content-Type", "application/json")
-		ds[i] = signedDelivery{id: id, eventType: evt.Type, body: body, header: header}
-	}
-	return ds
+	storetest.BenchmarkHandler(b,
+		storetest.BenchStore{Name: "pgxstore", New: func(b *testing.B, concurrency int) clerkhook.UserStore {
+			return fixture(b, concurrency).store
+		}},
+		storetest.BenchStore{Name: "naive", New: func(b *testing.B, concurrency int) clerkhook.UserStore {
+			return newNaiveStore(fixture(b, concurrency))
+		}},
+	)
 }

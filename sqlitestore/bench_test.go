@@ -1,178 +1,47 @@
 package sqlitestore_test
 
 import (
-	"bytes"
-	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/clerkhook/clerkhook"
-	"github.com/clerkhook/clerkhook/clerkhooktest"
+	"github.com/clerkhook/clerkhook/internal/storetest"
 )
 
-// naiveStore is the obvious way to write a user event to SQLite: a
-// transaction that records the delivery, reads the user, then inserts or
-// updates it. It opens the file with the store's settings (WAL, busy
-// timeout, synchronous commits, BEGIN IMMEDIATE) and one connection, keeps
-// the same rules and writes the same columns, to compare what they cost.
-// (With a pool of the default size, some of 16 concurrent deliveries fail:
-// their transactions wait for the write lock longer than the busy
-// timeout.)
-type naiveStore struct{ db *sql.DB }
-
-func newNaiveStore(b *testing.B, path string) *naiveStore {
+// newNaiveStore returns the naive store over a SQLite file that the Store
+// created, opened with the Store's settings (WAL, busy timeout,
+// synchronous commits, BEGIN IMMEDIATE) and one connection. With a pool of
+// the default size, some of 16 concurrent deliveries fail: their
+// transactions wait for the write lock longer than the busy timeout. The
+// write lock of BEGIN IMMEDIATE is the lock its read of the user needs.
+func newNaiveStore(b *testing.B, path string) *storetest.NaiveStore {
+	openStore(b, path) // creates the tables
 	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
-	return &naiveStore{db: db}
+	return &storetest.NaiveStore{
+		DB: db,
+		RecordDelivery: `INSERT INTO clerk_webhook_deliveries (id, type, claimed_at, processed_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		ReadUser:   `SELECT updated_at, deleted_at FROM clerk_users WHERE id = ?`,
+		InsertUser: storetest.InsertUser,
+		UpdateUser: storetest.UpdateUser,
+	}
 }
 
-func (s *naiveStore) UpsertUser(ctx context.Context, u *clerkhook.User) error {
-	return s.UpsertUserDelivery(ctx, "", "", u)
-}
-
-func (s *naiveStore) DeleteUser(context.Context, string, time.Time) error {
-	return errors.New("naiveStore: DeleteUser is not benchmarked")
-}
-
-func (s *naiveStore) DeleteUserDelivery(context.Context, string, string, string, time.Time) error {
-	return errors.New("naiveStore: DeleteUserDelivery is not benchmarked")
-}
-
-func (s *naiveStore) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
-	data, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	now := time.Now().UnixMilli()
-	res, err := tx.ExecContext(ctx, `INSERT INTO clerk_webhook_deliveries (id, type, claimed_at, processed_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, deliveryID, eventType, now, now)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return clerkhook.ErrDuplicateDelivery
-	}
-	var updatedAt, deletedAt sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT updated_at, deleted_at FROM clerk_users WHERE id = ?`, u.ID).Scan(&updatedAt, &deletedAt)
-	args := []any{u.ID, u.PrimaryEmail(), u.FirstName, u.LastName, u.Username, u.ImageURL, u.PrimaryPhone(),
-		u.ExternalID, u.Banned, int64(u.CreatedAt), int64(u.UpdatedAt), string(data)}
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO clerk_users (id, email, first_name, last_name, username, image_url, phone,
-			external_id, banned, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-	case err != nil:
-	case deletedAt.Valid || updatedAt.Int64 > int64(u.UpdatedAt):
-		return clerkhook.ErrStale
-	default:
-		_, err = tx.ExecContext(ctx, `UPDATE clerk_users SET email = ?2, first_name = ?3, last_name = ?4, username = ?5,
-			image_url = ?6, phone = ?7, external_id = ?8, banned = ?9, created_at = ?10, updated_at = ?11, data = ?12
-			WHERE id = ?1`, args...)
-	}
-	if err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// BenchmarkHandler measures user events per second from signed request to
-// committed row, through a Handler into a SQLite file, with the Store and
-// with the naive store, one delivery at a time and 16 at once.
+// BenchmarkHandler measures user events per second through a Handler into
+// a SQLite file, with the Store and with the naive store.
 func BenchmarkHandler(b *testing.B) {
-	stores := []struct {
-		name string
-		new  func(b *testing.B, path string) clerkhook.UserStore
-	}{
-		{"sqlitestore", func(b *testing.B, path string) clerkhook.UserStore { return openStore(b, path) }},
-		{"naive", func(b *testing.B, path string) clerkhook.UserStore {
-			openStore(b, path) // creates the tables
-			return newNaiveStore(b, path)
+	storetest.BenchmarkHandler(b,
+		storetest.BenchStore{Name: "sqlitestore", New: func(b *testing.B, _ int) clerkhook.UserStore {
+			return openStore(b, filepath.Join(b.TempDir(), "clerk.db"))
 		}},
-	}
-	for _, concurrency := range []int{1, 16} {
-		for _, st := range stores {
-			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, concurrency), func(b *testing.B) {
-				secret := clerkhooktest.NewSecret()
-				h, err := clerkhook.NewHandler(secret, st.new(b, filepath.Join(b.TempDir(), "clerk.db")),
-					clerkhook.WithLogger(slog.New(slog.DiscardHandler)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				deliveries := newUserDeliveries(b, secret, b.N)
-				var next atomic.Int64
-				var wg sync.WaitGroup
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range concurrency {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := next.Add(1) - 1; i < int64(len(deliveries)); i = next.Add(1) - 1 {
-							d := deliveries[i]
-							req := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(d.body))
-							req.Header = d.header
-							rec := httptest.NewRecorder()
-							h.ServeHTTP(rec, req)
-							if rec.Code != http.StatusOK {
-								b.Errorf("status %d: %s", rec.Code, rec.Body)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-			})
-		}
-	}
-}
-
-// signedDelivery is a request body with its svix-* headers.
-type signedDelivery struct {
-	body   []byte
-	header http.Header
-}
-
-// newUserDeliveries returns n signed user.created deliveries of distinct
-// users.
-func newUserDeliveries(b *testing.B, secret string, n int) []signedDelivery {
-	signer, err := clerkhooktest.NewSigner(secret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := time.Now()
-	ds := make([]signedDelivery, n)
-	for i := range ds {
-		evt, err := clerkhooktest.UserCreated(func(u *clerkhook.User) { u.ID = fmt.Sprintf("user_bench_%d", i) })
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := json.Marshal(evt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		header := signer.Headers(fmt.Sprintf("msg_bench_%d", i), now, body)
-		header.Set("Content-Type", "application/json")
-		ds[i] = signedDelivery{body: body, header: header}
-	}
-	return ds
+		storetest.BenchStore{Name: "naive", New: func(b *testing.B, _ int) clerkhook.UserStore {
+			return newNaiveStore(b, filepath.Join(b.TempDir(), "clerk.db"))
+		}},
+	)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // ClaimDelivery records that this attempt processes the delivery and
@@ -16,7 +17,7 @@ import (
 // claimed by another attempt.
 func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string) (string, error) {
 	var token string
-	err := s.write(ctx, func(tx *sql.Tx) (err error) {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		token, err = s.claim(ctx, tx, deliveryID, eventType, false)
 		return err
 	})
@@ -31,9 +32,9 @@ func (s *Store) ClaimDelivery(ctx context.Context, deliveryID, eventType string)
 // its claim, lapsed or not. For any other token it changes nothing and
 // returns an error matching [clerkhook.ErrClaimLost].
 func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) error {
-	res, err := s.writer.ExecContext(ctx, completeDelivery, deliveryID, token, millis(s.now()))
-	if err == nil {
-		err = claimLostUnlessChanged(res)
+	n, err := s.exec(ctx, completeDelivery, deliveryID, token, sqlstore.Millis(s.now()))
+	if err == nil && n == 0 {
+		err = clerkhook.ErrClaimLost
 	}
 	if err != nil {
 		return errorf("complete delivery", err)
@@ -46,9 +47,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, deliveryID, token string) 
 // or a processed delivery, it changes nothing and returns an error
 // matching [clerkhook.ErrClaimLost].
 func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) error {
-	res, err := s.writer.ExecContext(ctx, releaseDelivery, deliveryID, token)
-	if err == nil {
-		err = claimLostUnlessChanged(res)
+	n, err := s.exec(ctx, releaseDelivery, deliveryID, token)
+	if err == nil && n == 0 {
+		err = clerkhook.ErrClaimLost
 	}
 	if err != nil {
 		return errorf("release delivery", err)
@@ -60,16 +61,6 @@ func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) e
 // [WithClaimTimeout], [DefaultClaimTimeout] by default.
 func (s *Store) ClaimTimeout() time.Duration { return s.claimTimeout }
 
-// claimLostUnlessChanged returns [clerkhook.ErrClaimLost] when the
-// statement of res changed no row: its token did not hold the claim.
-func claimLostUnlessChanged(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err == nil && n == 0 {
-		err = clerkhook.ErrClaimLost
-	}
-	return err
-}
-
 // UpsertUserDelivery records the delivery as processed and applies
 // [Store.UpsertUser] in one transaction: both happen or neither. It returns
 // an error matching [clerkhook.ErrStale] when the delivery was recorded but
@@ -77,12 +68,12 @@ func claimLostUnlessChanged(res sql.Result) error {
 // [clerkhook.ErrDuplicateDelivery] or [clerkhook.ErrDeliveryInProgress],
 // having written nothing, when the delivery was processed or is claimed.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
-	args, err := userArgs(u)
+	args, err := sqlstore.UserArgs(u)
 	if err != nil {
 		return errorf("upsert user", err)
 	}
 	var written error
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.claim(ctx, tx, deliveryID, eventType, true); err != nil {
 			return err
 		}
@@ -108,7 +99,7 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // [clerkhook.ErrDeliveryInProgress], having written nothing, when the
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.claim(ctx, tx, deliveryID, eventType, true); err != nil {
 			return err
 		}
@@ -128,11 +119,7 @@ func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, u
 // records, but its event handlers run again. Run it periodically, for
 // example hourly.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, pruneDeliveries, millis(s.now().Add(-olderThan)))
-	if err != nil {
-		return 0, errorf("prune deliveries", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.exec(ctx, pruneDeliveries, sqlstore.Millis(s.now().Add(-olderThan)))
 	if err != nil {
 		return 0, errorf("prune deliveries", err)
 	}
@@ -142,29 +129,18 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 // claim records the delivery in tx, as processed at once when processed is
 // true, and returns the token of the claim; or it tells a processed
 // delivery from one in progress. tx holds the write lock, so the ledger
-// cannot change between the two statements.
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (token string, err error) {
+// cannot change between the two statements of [sqlstore.Claim].
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, deliveryID, eventType string, processed bool) (string, error) {
 	now := s.now()
 	var processedAt *int64
 	if processed {
-		at := millis(now)
+		at := sqlstore.Millis(now)
 		processedAt = &at
 	}
-	token = newToken()
-	res, err := tx.ExecContext(ctx, claimDelivery, deliveryID, eventType, token, millis(now), processedAt,
-		millis(now.Add(-s.claimTimeout)))
-	if err != nil {
+	token := sqlstore.NewToken()
+	args := []any{deliveryID, eventType, token, sqlstore.Millis(now), processedAt, sqlstore.Millis(now.Add(-s.claimTimeout))}
+	if err := sqlstore.Claim(ctx, tx, claimDelivery, args, deliveryProcessed, deliveryID); err != nil {
 		return "", err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return token, err
-	}
-	var done bool
-	if err := tx.QueryRowContext(ctx, deliveryProcessed, deliveryID).Scan(&done); err != nil {
-		return "", err
-	}
-	if done {
-		return "", clerkhook.ErrDuplicateDelivery
-	}
-	return "", clerkhook.ErrDeliveryInProgress
+	return token, nil
 }

@@ -19,5 +19,7 @@
 // such a transaction, so any number of goroutines, and of processes on the
 // same file, may write at once. Commits are synchronous (synchronous=FULL):
 // a delivery the Handler acknowledged survives a crash of the process or of
-// the machine.
+// the machine. Writes that arrive while a transaction runs share the next
+// one, each in a savepoint of its own, and so its commit (group commit): a
+// write that fails leaves the others' in place.
 package sqlitestore

@@ -2,11 +2,10 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // UpsertMembership stores m unless the table holds a newer version of the
@@ -16,14 +15,9 @@ import (
 // membership under the write lock, so a deletion of the user or the
 // organization cannot slip in between.
 func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationMembership) error {
-	data, err := recordData(m.Raw, m)
-	if err != nil {
-		return errorf("upsert membership", err)
-	}
-	res, err := s.writer.ExecContext(ctx, upsertMembership, m.OrganizationID(), m.UserID(), m.ID, m.Role,
-		int64(m.CreatedAt), int64(m.UpdatedAt), data)
+	args, err := sqlstore.MembershipArgs(m)
 	if err == nil {
-		err = staleUnlessWritten(res)
+		err = s.guarded(ctx, upsertMembership, args...)
 	}
 	if err != nil {
 		return errorf("upsert membership", err)
@@ -36,11 +30,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 // stored version changes nothing, since the user has been invited again
 // since, and returns an error matching [clerkhook.ErrStale].
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
-	res, err := s.writer.ExecContext(ctx, deleteMembership, organizationID, userID, millis(deletedAt))
-	if err == nil {
-		err = staleUnlessWritten(res)
-	}
-	if err != nil {
+	if err := s.guarded(ctx, deleteMembership, organizationID, userID, sqlstore.Millis(deletedAt)); err != nil {
 		return errorf("delete membership", err)
 	}
 	return nil
@@ -51,11 +41,9 @@ func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID str
 // when the user is not a member. Its Raw is the data column, as for
 // [Store.User].
 func (s *Store) Membership(ctx context.Context, organizationID, userID string) (*clerkhook.OrganizationMembership, error) {
-	m, err := readData(ctx, s, clerkhook.EventOrganizationMembershipUpdated, (*clerkhook.Event).OrganizationMembership, selectMembership, organizationID, userID)
+	m, err := sqlstore.ReadData(ctx, s.reader, clerkhook.EventOrganizationMembershipUpdated,
+		(*clerkhook.Event).OrganizationMembership, clerkhook.ErrMembershipNotFound, selectMembership, organizationID, userID)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			err = clerkhook.ErrMembershipNotFound
-		}
 		return nil, errorf("read membership", err)
 	}
 	return m, nil

@@ -26,10 +26,11 @@ const (
 			updated_at = NULL, data = NULL, deleted_at = min(coalesce(t.deleted_at, excluded.deleted_at), excluded.deleted_at)`
 
 	// deleteUserMemberships turns the user's live memberships into
-	// tombstones; updated_at stays, for the membership guard.
+	// tombstones dated by its first parameter; updated_at stays, for the
+	// membership guard.
 	deleteUserMemberships = `UPDATE clerk_organization_memberships
-		SET id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = ?2
-		WHERE user_id = ?1 AND deleted_at IS NULL`
+		SET id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = ?
+		WHERE user_id = ? AND deleted_at IS NULL`
 
 	selectUser    = `SELECT data FROM clerk_users WHERE id = ? AND deleted_at IS NULL`
 	selectUserIDs = `SELECT id FROM clerk_users WHERE deleted_at IS NULL`
@@ -45,8 +46,8 @@ const (
 			updated_at = NULL, data = NULL, deleted_at = min(coalesce(t.deleted_at, excluded.deleted_at), excluded.deleted_at)`
 
 	deleteOrganizationMemberships = `UPDATE clerk_organization_memberships
-		SET id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = ?2
-		WHERE organization_id = ?1 AND deleted_at IS NULL`
+		SET id = NULL, role = NULL, created_at = NULL, data = NULL, deleted_at = ?
+		WHERE organization_id = ? AND deleted_at IS NULL`
 
 	selectOrganization = `SELECT data FROM clerk_organizations WHERE id = ? AND deleted_at IS NULL`
 

@@ -2,16 +2,11 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	// The pure-Go SQLite driver, registered as "sqlite".
 	_ "modernc.org/sqlite"
@@ -45,6 +40,7 @@ var ErrInvalidPath = errors.New("sqlitestore: invalid database path")
 // concurrent use.
 type Store struct {
 	writer       *sql.DB // one connection, whose transactions BEGIN IMMEDIATE
+	writes       batcher // the group commit of the writer's transactions
 	reader       *sql.DB
 	claimTimeout time.Duration
 	busyTimeout  time.Duration
@@ -157,76 +153,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// write runs fn in a transaction that holds the database's write lock from
-// its start, and commits it when fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
+// exec runs one statement through write and returns how many rows it
+// changed.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
 		return err
+	})
+	if err != nil {
+		// The write may still be running, when ctx ended first.
+		return 0, err
 	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
+	return n, nil
 }
-
-// ignoreDone drops the error of rolling back a transaction that its
-// context's end has rolled back already.
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
-
-// readData decodes the data column of the single row query returns with
-// the decoder of package clerkhook, as the data of an event of type
-// eventType, so that the record read back is what the Handler would decode
-// and its Raw is the column. It returns sql.ErrNoRows when there is none.
-func readData[T any](ctx context.Context, s *Store, eventType string, decode func(*clerkhook.Event) (*T, error), query string, args ...any) (*T, error) {
-	var data []byte
-	if err := s.reader.QueryRowContext(ctx, query, args...).Scan(&data); err != nil {
-		return nil, err
-	}
-	return decode(&clerkhook.Event{Type: eventType, Data: data})
-}
-
-// encodeOptions make the encoder write what encoding/json writes, as
-// pgxstore's data column holds: nil slices as null, and omitempty leaving
-// out false, 0 and empty strings but not an empty metadata object.
-var encodeOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv1.OmitEmptyWithLegacySemantics(true))
-
-// recordData returns the JSON of a record for its data column: raw, the
-// record's Raw as Clerk sent it, unknown keys included, when it is not
-// empty; else the encoded record, as text: SQLite
-// takes a blob for its binary JSONB, which its JSON functions would
-// refuse.
-func recordData(raw []byte, v any) (string, error) {
-	if len(raw) > 0 {
-		return string(raw), nil
-	}
-	b, err := jsonv2.Marshal(v, encodeOptions)
-	return string(b), err
-}
-
-// newToken returns a token that names one claim of a delivery.
-func newToken() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
-}
-
-// nullString maps "" to SQL NULL, for the columns filled from fields that
-// Clerk leaves empty rather than null.
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// millis returns t as Unix milliseconds, the unit of the time columns.
-func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // errorf wraps err with the name of the operation that failed. The text
 // never includes ids or values: they may be personal data.

@@ -3,10 +3,10 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/clerkhook/clerkhook"
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
 // UpsertUser stores u unless the table holds a newer version of the user or
@@ -16,13 +16,9 @@ import (
 // Clerk sent it, when it is set, as the decoders set it; else the encoded
 // struct.
 func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
-	args, err := userArgs(u)
-	if err != nil {
-		return errorf("upsert user", err)
-	}
-	res, err := s.writer.ExecContext(ctx, upsertUser, args...)
+	args, err := sqlstore.UserArgs(u)
 	if err == nil {
-		err = staleUnlessWritten(res)
+		err = s.guarded(ctx, upsertUser, args...)
 	}
 	if err != nil {
 		return errorf("upsert user", err)
@@ -34,7 +30,7 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 // and deletedAt, inserting one for an unknown id, and deletes the user's
 // memberships.
 func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
-	if err := s.write(ctx, func(tx *sql.Tx) error { return deleteUserTx(ctx, tx, id, deletedAt) }); err != nil {
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return deleteUserTx(ctx, tx, id, deletedAt) }); err != nil {
 		return errorf("delete user", err)
 	}
 	return nil
@@ -42,11 +38,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) 
 
 // deleteUserTx is DeleteUser in tx.
 func deleteUserTx(ctx context.Context, tx *sql.Tx, id string, deletedAt time.Time) error {
-	if _, err := tx.ExecContext(ctx, deleteUser, id, millis(deletedAt)); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, deleteUserMemberships, id, millis(deletedAt))
-	return err
+	return sqlstore.Tombstone(ctx, tx, deleteUser, deleteUserMemberships, id, deletedAt)
 }
 
 // User returns the user with the given id as it was last stored, or an
@@ -54,11 +46,9 @@ func deleteUserTx(ctx context.Context, tx *sql.Tx, id string, deletedAt time.Tim
 // It decodes the data column as the Handler decodes a delivery, and the
 // user's Raw is that column.
 func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
-	u, err := readData(ctx, s, clerkhook.EventUserUpdated, (*clerkhook.Event).User, selectUser, id)
+	u, err := sqlstore.ReadData(ctx, s.reader, clerkhook.EventUserUpdated, (*clerkhook.Event).User,
+		clerkhook.ErrUserNotFound, selectUser, id)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			err = clerkhook.ErrUserNotFound
-		}
 		return nil, errorf("read user", err)
 	}
 	return u, nil
@@ -67,33 +57,21 @@ func (s *Store) User(ctx context.Context, id string) (*clerkhook.User, error) {
 // UserIDs returns the ids of the live users, for [clerkhook.Backfill]'s
 // reconciliation.
 func (s *Store) UserIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.reader.QueryContext(ctx, selectUserIDs)
+	ids, err := sqlstore.IDs(ctx, s.reader, selectUserIDs)
 	if err != nil {
-		return nil, errorf("list users", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, errorf("list users", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, errorf("list users", err)
 	}
 	return ids, nil
 }
 
-// userArgs returns the parameters of upsertUser for u.
-func userArgs(u *clerkhook.User) ([]any, error) {
-	data, err := recordData(u.Raw, u)
-	if err != nil {
-		return nil, err
+// guarded runs a guarded write and returns an error matching
+// [clerkhook.ErrStale] when its guard refused it.
+func (s *Store) guarded(ctx context.Context, query string, args ...any) error {
+	n, err := s.exec(ctx, query, args...)
+	if err == nil && n == 0 {
+		err = clerkhook.ErrStale
 	}
-	return []any{u.ID, nullString(u.PrimaryEmail()), u.FirstName, u.LastName, u.Username, nullString(u.ImageURL),
-		nullString(u.PrimaryPhone()), u.ExternalID, u.Banned, int64(u.CreatedAt), int64(u.UpdatedAt), data}, nil
+	return err
 }
 
 // staleUnlessWritten returns an error matching [clerkhook.ErrStale] when

@@ -1,0 +1,34 @@
+package sqlstore_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkhook/clerkhook/internal/sqlstore"
+)
+
+func TestReadMigrations(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files fstest.MapFS
+		want  []sqlstore.Migration
+	}{
+		{"sorted by version, other files left out", fstest.MapFS{
+			"0002_b.sql": {Data: []byte("B")},
+			"0001_a.sql": {Data: []byte("A")},
+			"README.md":  {Data: []byte("not a migration")},
+		}, []sqlstore.Migration{{Version: 1, Name: "0001_a.sql", SQL: "A"}, {Version: 2, Name: "0002_b.sql", SQL: "B"}}},
+		{"none", fstest.MapFS{}, []sqlstore.Migration{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := sqlstore.ReadMigrations(c.files)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+		})
+	}
+	_, err := sqlstore.ReadMigrations(fstest.MapFS{"create_tables.sql": {Data: []byte("A")}})
+	assert.ErrorContains(t, err, "does not start with a version")
+}
