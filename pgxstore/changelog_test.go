@@ -107,3 +107,33 @@ func (l *changeLog) rows(t *testing.T) []loggedChange {
 	require.NoError(t, err)
 	return out
 }
+
+// replay returns the logged changes, checking that each record's make a
+// sequence a store can go through: created, then updated to newer
+// versions, then deleted; only a membership is created again after its
+// deletion. It also returns the last change of each record, keyed by
+// object/id, and the number of creations of each user.
+func (l *changeLog) replay(t *testing.T) (rows []loggedChange, last map[string]loggedChange, userCreations map[string]int) {
+	t.Helper()
+	rows = l.rows(t)
+	last, userCreations = map[string]loggedChange{}, map[string]int{}
+	for _, c := range rows {
+		key := c.object + "/" + c.id
+		prev, seen := last[key]
+		switch c.kind {
+		case "created":
+			require.True(t, !seen || c.object == "membership" && prev.kind == "deleted", "%s created after %+v", key, prev)
+			if c.object == "user" {
+				userCreations[c.id]++
+			}
+		case "updated":
+			require.True(t, seen && prev.kind != "deleted" && c.version > prev.version, "%s updated after %+v", key, prev)
+		case "deleted":
+			require.True(t, !seen || prev.kind != "deleted", "%s deleted after %+v", key, prev)
+		default:
+			t.Fatalf("%s: kind %q", key, c.kind)
+		}
+		last[key] = c
+	}
+	return rows, last, userCreations
+}
