@@ -67,6 +67,14 @@ func (r *changeRecorder) hook(ctx context.Context, _ pgx.Tx, c pgxstore.Change) 
 	return nil
 }
 
+// contextEvents returns what EventFromContext gave the hook for each
+// change take would return.
+func (r *changeRecorder) contextEvents() []*clerkhook.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*clerkhook.Event(nil), r.events...)
+}
+
 // take returns the changes recorded since the last call.
 func (r *changeRecorder) take() []seen {
 	r.mu.Lock()
