@@ -148,16 +148,15 @@ func (w *userWrite) finish(err error) {
 
 // writeUsers writes a batch and hands each write its outcome. A statement
 // that PostgreSQL refused may have failed because of one write, for
-// example a text it cannot store: each write of the batch then runs again
-// alone, so that it does not fail the others. Any other error, such as a
+// example a text it cannot store, and a failing change hook is the fault
+// of one: each write of the batch then runs again alone, so that it does
+// not fail the others. Any other error, such as a
 // lost connection, fails them all; their deliveries are retried.
 func (s *Store) writeUsers(batch []*userWrite) {
 	ctx, stop := batchContext(batch)
 	err := s.execUsers(ctx, batch)
 	stop()
-	var pgErr *pgconn.PgError
-	var hookErr *hookError
-	if len(batch) > 1 && (errors.As(err, &pgErr) || errors.As(err, &hookErr)) {
+	if len(batch) > 1 && isolable(err) {
 		for i, w := range batch {
 			w.finish(s.execUsers(w.ctx, batch[i:i+1]))
 		}
@@ -166,6 +165,17 @@ func (s *Store) writeUsers(batch []*userWrite) {
 	for _, w := range batch {
 		w.finish(err)
 	}
+}
+
+// isolable reports whether the failure of a batch may be the fault of one
+// of its writes: the server refused the statement, or a change hook
+// failed. errors.AsType, unlike errors.As, allocates nothing.
+func isolable(err error) bool {
+	if _, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return true
+	}
+	_, ok := errors.AsType[*hookError](err)
+	return ok
 }
 
 // execUsers runs the statement of batch, recording in each write whether
