@@ -38,17 +38,34 @@ type loggedChange struct {
 	contextDelivery string
 }
 
-// newChangeLog creates the table of a change log in f's schema; register
-// its hook on the store with pgxstore.WithChangeHook(log.hook) before.
+// newLoggedFixture returns a fixture whose store, made with opts, has a
+// change log as its hook, and the log.
+func newLoggedFixture(tb testing.TB, opts ...pgxstore.Option) (*fixture, *changeLog) {
+	tb.Helper()
+	l := &changeLog{}
+	f := newFixture(tb, append(opts, pgxstore.WithChangeHook(l.hook))...)
+	l.create(tb, f)
+	return f, l
+}
+
+// newChangeLog creates a change log in f's schema, for the hooks of other
+// stores over it: pgxstore.WithChangeHook(log.hook).
 func newChangeLog(tb testing.TB, f *fixture) *changeLog {
 	tb.Helper()
-	l := &changeLog{f: f, table: f.table("changes")}
+	l := &changeLog{}
+	l.create(tb, f)
+	return l
+}
+
+// create creates the log's table in f's schema.
+func (l *changeLog) create(tb testing.TB, f *fixture) {
+	tb.Helper()
+	l.f, l.table = f, f.table("changes")
 	_, err := f.pool.Exec(context.Background(), `CREATE TABLE `+l.table+` (
 		seq bigserial PRIMARY KEY, object text NOT NULL, id text NOT NULL, kind text NOT NULL, version bigint NOT NULL,
 		delivery_id text NOT NULL, event_type text NOT NULL, context_delivery text NOT NULL);
 		CREATE UNIQUE INDEX ON `+l.table+` (object, id, kind, version) WHERE NOT (object = 'membership' AND kind = 'deleted')`)
 	require.NoError(tb, err)
-	return l
 }
 
 // changeKey returns the id and version a change log keys c by.

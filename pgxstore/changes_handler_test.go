@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,11 +26,7 @@ var errOutbox = errors.New("outbox unavailable")
 // change log, and the log.
 func hookedHandler(t *testing.T, secret string, opts ...clerkhook.HandlerOption) (*clerkhook.Handler, *changeLog) {
 	t.Helper()
-	var log *changeLog
-	f := newFixture(t, pgxstore.WithChangeHook(func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
-		return log.hook(ctx, tx, c)
-	}))
-	log = newChangeLog(t, f)
+	f, log := newLoggedFixture(t)
 	h, err := clerkhook.NewHandler(secret, f.store,
 		append([]clerkhook.HandlerOption{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)...)
 	require.NoError(t, err)
@@ -131,11 +126,7 @@ func TestChangeHooksThroughTheHandler(t *testing.T) {
 // alone, the others are written and their changes logged once, and the
 // failed one succeeds when retried.
 func TestChangeHookFailsAloneInABatch(t *testing.T) {
-	var log *changeLog
-	f := newFixture(t, pgxstore.WithChangeHook(func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
-		return log.hook(ctx, tx, c)
-	}))
-	log = newChangeLog(t, f)
+	f, log := newLoggedFixture(t)
 	const failing = "user_2batch_05"
 	log.fail = func(c pgxstore.Change) error {
 		if c.UserID == failing {

@@ -60,21 +60,29 @@ func (s *Store) deleteWithHooks(ctx context.Context, lock string, id string, sql
 	return claimed, err
 }
 
-// userDeletion returns the changes of the deletion of a user, which
-// changed the user when deleted is set, and the memberships of the
-// organizations orgs. The delivery is the one that caused them.
-func userDeletion(deliveryID, eventType, userID string, deleted bool, orgs []string) []Change {
-	changes := make([]Change, 0, len(orgs)+1)
+// deletionChanges returns the changes of the deletion of record, a user or
+// an organization: its own when deleted is set, then the deletion of each
+// membership its cascade ended, which membership makes of the membership's
+// other key. The delivery is the one that caused them.
+func deletionChanges(deliveryID, eventType string, record Change, deleted bool, others []string, membership func(other string) Change) []Change {
+	changes := make([]Change, 0, len(others)+1)
 	if deleted {
-		changes = append(changes, Change{Kind: ChangeDeleted, Object: ObjectUser, UserID: userID})
+		changes = append(changes, record)
 	}
-	for _, org := range orgs {
-		changes = append(changes, Change{Kind: ChangeDeleted, Object: ObjectMembership, UserID: userID, OrganizationID: org})
+	for _, other := range others {
+		changes = append(changes, membership(other))
 	}
 	for i := range changes {
-		changes[i].DeliveryID, changes[i].EventType = deliveryID, eventType
+		changes[i].Kind, changes[i].DeliveryID, changes[i].EventType = ChangeDeleted, deliveryID, eventType
 	}
 	return changes
+}
+
+// userDeletion returns the changes of the deletion of a user, whose
+// memberships of the organizations orgs the deletion ended.
+func userDeletion(deliveryID, eventType, userID string, deleted bool, orgs []string) []Change {
+	return deletionChanges(deliveryID, eventType, Change{Object: ObjectUser, UserID: userID}, deleted, orgs,
+		func(org string) Change { return Change{Object: ObjectMembership, UserID: userID, OrganizationID: org} })
 }
 
 func (s *Store) upsertUserWithHooks(ctx context.Context, u *clerkhook.User, r userRecord) (bool, error) {
@@ -113,17 +121,8 @@ func (s *Store) deleteOrganizationWithHooks(ctx context.Context, id string, dele
 	deliveryID, eventType := delivery(ctx)
 	_, err := s.deleteWithHooks(ctx, s.q.lockOrganization, id, s.cq.deleteOrganization, []any{id, deletedAt.UTC()},
 		func(deleted bool, users []string) []Change {
-			changes := make([]Change, 0, len(users)+1)
-			if deleted {
-				changes = append(changes, Change{Kind: ChangeDeleted, Object: ObjectOrganization, OrganizationID: id})
-			}
-			for _, user := range users {
-				changes = append(changes, Change{Kind: ChangeDeleted, Object: ObjectMembership, UserID: user, OrganizationID: id})
-			}
-			for i := range changes {
-				changes[i].DeliveryID, changes[i].EventType = deliveryID, eventType
-			}
-			return changes
+			return deletionChanges(deliveryID, eventType, Change{Object: ObjectOrganization, OrganizationID: id}, deleted, users,
+				func(user string) Change { return Change{Object: ObjectMembership, UserID: user, OrganizationID: id} })
 		})
 	return err
 }

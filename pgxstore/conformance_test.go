@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/clerkhook/clerkhook/clerkhooktest"
@@ -27,11 +26,7 @@ func TestConformance(t *testing.T) {
 // checks that the hook logged each change once, in an order a store can
 // go through.
 func TestConformanceWithAChangeHook(t *testing.T) {
-	var log *changeLog
-	f := newFixture(t, pgxstore.WithChangeHook(func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
-		return log.hook(ctx, tx, c)
-	}))
-	log = newChangeLog(t, f)
+	f, log := newLoggedFixture(t)
 	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
 	rows, _, _ := log.replay(t)
 	assert.NotEmpty(t, rows)
