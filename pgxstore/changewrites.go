@@ -17,15 +17,19 @@ import (
 // statement travel in one round trip; the BEGIN, each statement of the
 // hooks and the COMMIT take one each.
 
-// upsertWithHooks runs locks then the guarded upsert sql, which returns
-// whether it wrote and how it found the row, and the hooks for its change,
-// made by change. It reports whether the upsert wrote.
-func (s *Store) upsertWithHooks(ctx context.Context, locks *pgx.Batch, sql string, args []any, change func(ChangeKind) Change) (bool, error) {
+// upsertWithHooks runs the statement lock, which takes the record's locks,
+// then the guarded upsert sql, which returns whether it wrote and how it
+// found the row, and the hooks for its change, made by change. It reports
+// whether the upsert wrote.
+func (s *Store) upsertWithHooks(ctx context.Context, lock string, lockArgs []any, sql string, args []any,
+	change func(ChangeKind) Change) (bool, error) {
 	var written bool
 	err := s.inTx(ctx, func(tx pgx.Tx) ([]Change, error) {
 		var live, same bool
-		locks.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &live, &same) })
-		if err := tx.SendBatch(ctx, locks).Close(); err != nil {
+		b := &pgx.Batch{}
+		b.Queue(lock, lockArgs...)
+		b.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &live, &same) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return nil, err
 		}
 		kind, ok := upsertChange(written, live, same)
@@ -86,9 +90,7 @@ func userDeletion(deliveryID, eventType, userID string, deleted bool, orgs []str
 }
 
 func (s *Store) upsertUserWithHooks(ctx context.Context, u *clerkhook.User, r userRecord) (bool, error) {
-	b := &pgx.Batch{}
-	b.Queue(s.q.lockUser, u.ID)
-	return s.upsertWithHooks(ctx, b, s.cq.upsertUser, r.args(), func(k ChangeKind) Change {
+	return s.upsertWithHooks(ctx, s.q.lockUser, []any{u.ID}, s.cq.upsertUser, r.args(), func(k ChangeKind) Change {
 		return Change{Kind: k, Object: ObjectUser, UserID: u.ID, User: u}
 	})
 }
@@ -110,9 +112,7 @@ func (s *Store) deleteUserDeliveryWithHooks(ctx context.Context, deliveryID, eve
 }
 
 func (s *Store) upsertOrganizationWithHooks(ctx context.Context, o *clerkhook.Organization, args []any) (bool, error) {
-	b := &pgx.Batch{}
-	b.Queue(s.q.lockOrganization, o.ID)
-	return s.upsertWithHooks(ctx, b, s.cq.upsertOrganization, args, func(k ChangeKind) Change {
+	return s.upsertWithHooks(ctx, s.q.lockOrganization, []any{o.ID}, s.cq.upsertOrganization, args, func(k ChangeKind) Change {
 		return Change{Kind: k, Object: ObjectOrganization, OrganizationID: o.ID, Organization: o}
 	})
 }
@@ -128,9 +128,7 @@ func (s *Store) deleteOrganizationWithHooks(ctx context.Context, id string, dele
 }
 
 func (s *Store) upsertMembershipWithHooks(ctx context.Context, m *clerkhook.OrganizationMembership, args []any) (bool, error) {
-	b := &pgx.Batch{}
-	b.Queue(s.cq.lockMembership, m.UserID(), m.OrganizationID())
-	return s.upsertWithHooks(ctx, b, s.cq.upsertMembership, args, func(k ChangeKind) Change {
+	return s.upsertWithHooks(ctx, s.cq.lockMembership, []any{m.UserID(), m.OrganizationID()}, s.cq.upsertMembership, args, func(k ChangeKind) Change {
 		return Change{Kind: k, Object: ObjectMembership, UserID: m.UserID(), OrganizationID: m.OrganizationID(), Membership: m}
 	})
 }

@@ -128,11 +128,13 @@
 // to it again in a transaction that is then rolled back (a batch of the
 // group commit retried one write at a time, below), so that anything it
 // does outside tx (an email, an HTTP call) may happen twice or for a
-// change that never committed; a user deleted and pruned from the table
-// by hand, or the tables written by a Store without the same hooks, are
-// changes the hooks cannot see; and a change committed is reported, but
-// the work the hook queued runs after the commit, once per committed row,
-// only if the queue's worker is itself exactly once.
+// change that never committed; it must not commit or roll back tx
+// itself; every Store that writes the tables must have the same hooks,
+// since one without them neither reports its changes nor takes the locks
+// that keep the others' reports exact; a row changed by hand is a change
+// the hooks cannot see; and what the hook queued runs after the commit,
+// once per committed row, only if the queue's worker is itself exactly
+// once.
 //
 // With hooks, a write costs more than without: a transaction of its own
 // (a round trip for BEGIN, one for the lock and the statement, the hooks'
