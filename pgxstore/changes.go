@@ -3,6 +3,7 @@ package pgxstore
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/jackc/pgx/v5"
 
@@ -116,12 +117,24 @@ func (e *hookError) Unwrap() error { return e.err }
 func (s *Store) runHooks(ctx context.Context, tx pgx.Tx, changes []Change) error {
 	for _, c := range changes {
 		for _, fn := range s.hooks {
-			if err := fn(ctx, tx, c); err != nil {
+			if err := runHook(ctx, fn, tx, c); err != nil {
 				return &hookError{kind: c.Kind, object: c.Object, err: err}
 			}
 		}
 	}
 	return nil
+}
+
+// runHook runs fn, turning its panic into an error: a hook's failure, so
+// that a batch of the group commit fails only the delivery whose hook
+// panicked, as the Handler answers a panic with 500.
+func runHook(ctx context.Context, fn ChangeHook, tx pgx.Tx, c Change) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
+		}
+	}()
+	return fn(ctx, tx, c)
 }
 
 // inTx runs write in a transaction at READ COMMITTED, then the hooks for

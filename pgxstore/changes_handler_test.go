@@ -122,15 +122,18 @@ func TestChangeHooksThroughTheHandler(t *testing.T) {
 }
 
 // TestChangeHookFailsAloneInABatch writes 16 deliveries as one batch of
-// the group commit, the hook failing for one of them: that one fails
-// alone, the others are written and their changes logged once, and the
-// failed one succeeds when retried.
+// the group commit, the hook failing for one of them and panicking for
+// another: those fail alone, the others are written and their changes
+// logged once, and the failed ones succeed when retried.
 func TestChangeHookFailsAloneInABatch(t *testing.T) {
 	f, log := newLoggedFixture(t)
-	const failing = "user_2batch_05"
+	const failing, panicking = "user_2batch_05", "user_2batch_09"
 	log.fail = func(c pgxstore.Change) error {
-		if c.UserID == failing {
+		switch c.UserID {
+		case failing:
 			return errOutbox
+		case panicking:
+			panic("hook bug")
 		}
 		return nil
 	}
@@ -141,23 +144,27 @@ func TestChangeHookFailsAloneInABatch(t *testing.T) {
 	outcomes, err := pgxstore.WriteUserBatch(f.store, ds...)
 	require.NoError(t, err)
 	for i, o := range outcomes {
-		if ds[i].User.ID == failing {
+		switch ds[i].User.ID {
+		case failing:
 			require.ErrorIs(t, o.Err, errOutbox)
-			continue
+		case panicking:
+			require.ErrorContains(t, o.Err, "change hook failed on a user created: panic of type string")
+		default:
+			require.NoError(t, o.Err, ds[i].DeliveryID)
+			assert.True(t, o.Claimed && o.Written, ds[i].DeliveryID)
 		}
-		require.NoError(t, o.Err, ds[i].DeliveryID)
-		assert.True(t, o.Claimed && o.Written, ds[i].DeliveryID)
 	}
 	rows := log.rows(t)
-	require.Len(t, rows, 15)
+	require.Len(t, rows, 14)
 	for _, r := range rows {
 		assert.Equal(t, "created", r.kind)
-		assert.NotEqual(t, failing, r.id)
+		assert.NotContains(t, []string{failing, panicking}, r.id)
 	}
-	assert.Zero(t, count(t, f, "clerk_users", "id = $1", failing), "the failed write was rolled back")
+	assert.Zero(t, count(t, f, "clerk_users", "id = ANY($1)", []string{failing, panicking}), "the failed writes were rolled back")
 
 	log.fail = nil
 	require.NoError(t, f.store.UpsertUserDelivery(context.Background(), "msg_2batch_05", clerkhook.EventUserUpdated, testUser(failing, 1)))
+	require.NoError(t, f.store.UpsertUserDelivery(context.Background(), "msg_2batch_09", clerkhook.EventUserUpdated, testUser(panicking, 1)))
 	outcomes, err = pgxstore.WriteUserBatch(f.store, ds...)
 	require.NoError(t, err)
 	for i, o := range outcomes {
@@ -166,8 +173,9 @@ func TestChangeHookFailsAloneInABatch(t *testing.T) {
 	}
 	rows = log.rows(t)
 	require.Len(t, rows, 16)
-	assert.Equal(t, failing, rows[15].id)
-	assert.Equal(t, "msg_2batch_05", rows[15].deliveryID)
+	assert.Equal(t, failing, rows[14].id)
+	assert.Equal(t, "msg_2batch_05", rows[14].deliveryID)
+	assert.Equal(t, panicking, rows[15].id)
 	assert.Zero(t, log.conflicts.Load())
 }
 
