@@ -2,10 +2,12 @@ package pgxstore_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
@@ -153,4 +155,60 @@ func (l *changeLog) replay(t *testing.T) (rows []loggedChange, last map[string]l
 		last[key] = c
 	}
 	return rows, last, userCreations
+}
+
+// assertDelivers checks the log of a store that received hist's
+// deliveries through a Handler: each change logged once, in sequences a
+// store can go through (see replay), each with its delivery, which
+// EventFromContext gave the hook; each record's last change leaving it in
+// its final state in hist; one creation for each user that ends live; and
+// as many live users as the table holds.
+func (l *changeLog) assertDelivers(t *testing.T, hist *history) {
+	t.Helper()
+	assert.Zero(t, l.conflicts.Load(), "no change logged twice")
+	rows, last, created := l.replay(t)
+	for _, c := range rows {
+		require.NotEmpty(t, c.deliveryID, c.id)
+		require.Equal(t, c.deliveryID, c.contextDelivery, "%s: EventFromContext in the hook", c.id)
+	}
+	// final checks that the last change of a record leaves it as its
+	// history does: at version v, or deleted for 0; a record that was
+	// never written has no change when mayBeUnknown.
+	final := func(key string, v int, mayBeUnknown bool) {
+		c, ok := last[key]
+		switch {
+		case !ok:
+			assert.True(t, mayBeUnknown && v == 0, "%s has no change", key)
+		case v == 0:
+			assert.Equal(t, "deleted", c.kind, key)
+		default:
+			assert.NotEqual(t, "deleted", c.kind, key)
+			assert.Equal(t, int64(at(v)), c.version, key)
+		}
+	}
+	deletedFirst := 0
+	for id, v := range hist.users {
+		final("user/"+id, v, false)
+		assert.LessOrEqual(t, created[id], 1, id)
+		if v != 0 {
+			assert.Equal(t, 1, created[id], "%s: one creation", id)
+		} else if created[id] == 0 {
+			deletedFirst++
+		}
+	}
+	for id, v := range hist.orgs {
+		final("organization/"+id, v, false)
+	}
+	for key, v := range hist.memberships {
+		final(fmt.Sprintf("membership/%s/%s", key[0], key[1]), v, true)
+	}
+	t.Logf("%d changes; %d users deleted before their first version arrived", len(rows), deletedFirst)
+
+	loggedLive := 0
+	for _, c := range last {
+		if c.object == "user" && c.kind != "deleted" {
+			loggedLive++
+		}
+	}
+	assert.Equal(t, count(t, l.f, "clerk_users", "deleted_at IS NULL"), loggedLive, "live users")
 }
