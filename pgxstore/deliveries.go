@@ -75,8 +75,8 @@ func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) e
 // Concurrent calls share their statement, and so its round trip and its
 // commit: a call made while another one's statement runs waits for it to
 // end, then goes with every call that came meanwhile, up to 64. When that
-// statement fails, every call in it fails, unless the server refused it;
-// then each call runs again on its own.
+// statement fails, every call in it fails, unless the server refused it
+// or a change hook failed; then each call runs again on its own.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
 	r, err := newUserRecord(u)
 	if err != nil {

@@ -46,7 +46,9 @@ const (
 // SQL and run in one round trip as a transaction at READ COMMITTED,
 // whatever default_transaction_isolation the database or the role sets, so
 // any number of Stores on any number of replicas may write to the same
-// tables concurrently. A Store is safe for concurrent use, and needs no closing:
+// tables concurrently. A Store with change hooks ([WithChangeHook]) runs
+// each write in a transaction of its own instead, at the same level, with
+// its hooks. A Store is safe for concurrent use, and needs no closing:
 // the goroutine that writes the deliveries of concurrent
 // [Store.UpsertUserDelivery] calls together ends when they do.
 type Store struct {
