@@ -6,15 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
@@ -59,19 +56,9 @@ func testChangeHookReplicas(t *testing.T, level string, users int) {
 		}
 		return nil
 	}
-	urls := make([]string, replicas)
-	var migrating sync.WaitGroup
-	for i := range urls {
-		store := pgxstore.New(connectAt(t, level, 3), pgxstore.WithSchema(f.schema), pgxstore.WithChangeHook(log.hook))
-		h, err := clerkhook.NewHandler(secret, store, clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-		require.NoError(t, err)
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		urls[i] = srv.URL + "/webhooks/clerk"
-		migrating.Go(func() { assert.NoError(t, store.Migrate(context.Background()), "every replica migrates at start-up") })
-	}
-	migrating.Wait()
-
+	urls := startReplicas(t, replicas, level, secret,
+		[]pgxstore.Option{pgxstore.WithSchema(f.schema), pgxstore.WithChangeHook(log.hook)},
+		[]clerkhook.HandlerOption{clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	deliverToReplicas(t, urls, hist.deliveries, clients, maxPasses)
 
 	assert.GreaterOrEqual(t, calls.Load(), int64(23), "some hook calls failed")

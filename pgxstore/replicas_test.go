@@ -205,23 +205,7 @@ func testReplicas(t *testing.T, level string) {
 	for typ := range handledTypes {
 		opts = append(opts, clerkhook.WithSupersededEventHandler(typ, countHandled))
 	}
-	urls := make([]string, replicas)
-	var migrating sync.WaitGroup
-	for i := range urls {
-		store := pgxstore.New(connectAt(t, level, 3), pgxstore.WithSchema(schema))
-		h, err := clerkhook.NewHandler(secret, store, opts...)
-		require.NoError(t, err)
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		urls[i] = srv.URL + "/webhooks/clerk"
-		migrating.Add(1)
-		go func() {
-			defer migrating.Done()
-			assert.NoError(t, store.Migrate(context.Background()), "every replica migrates at start-up")
-		}()
-	}
-	migrating.Wait()
-
+	urls := startReplicas(t, replicas, level, secret, []pgxstore.Option{pgxstore.WithSchema(schema)}, opts)
 	deliverToReplicas(t, urls, hist.deliveries, clients, maxPasses)
 
 	f := &fixture{store: pgxstore.New(setup, pgxstore.WithSchema(schema)), pool: setup, schema: schema}
@@ -363,4 +347,24 @@ func deliverToReplicas(t *testing.T, urls []string, deliveries []signedDelivery,
 	})
 	t.Logf("%d deliveries in %v, %d attempts refused and retried", len(deliveries), time.Since(start), refused.Load())
 
+}
+
+// startReplicas starts n Handlers, each with a pool of 3 connections
+// defaulting to the isolation level and a Store made with storeOpts, which
+// migrate at once as replicas do at start-up, and returns their URLs.
+func startReplicas(t *testing.T, n int, level, secret string, storeOpts []pgxstore.Option, handlerOpts []clerkhook.HandlerOption) []string {
+	t.Helper()
+	urls := make([]string, n)
+	var migrating sync.WaitGroup
+	for i := range urls {
+		store := pgxstore.New(connectAt(t, level, 3), storeOpts...)
+		h, err := clerkhook.NewHandler(secret, store, handlerOpts...)
+		require.NoError(t, err)
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		urls[i] = srv.URL + "/webhooks/clerk"
+		migrating.Go(func() { assert.NoError(t, store.Migrate(context.Background()), "every replica migrates at start-up") })
+	}
+	migrating.Wait()
+	return urls
 }
