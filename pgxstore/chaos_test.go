@@ -213,7 +213,15 @@ func (q *retryQueue) Pop() any {
 // answered 2xx are sent again on Svix's schedule, on a simulated clock whose
 // moves age the claims in the ledger, interleaved with the others. No delivery
 // may run out of retries, and the tables must end in the history's state.
+// With a change hook, which logs the changes in the write's transaction,
+// the log must also hold each change once, although some connections were
+// cut after a COMMIT and before its answer, and the delivery retried.
 func TestHandlerSurvivesDroppedConnections(t *testing.T) {
+	t.Run("without_hooks", func(t *testing.T) { handlerSurvivesDroppedConnections(t, false) })
+	t.Run("with_a_change_hook", func(t *testing.T) { handlerSurvivesDroppedConnections(t, true) })
+}
+
+func handlerSurvivesDroppedConnections(t *testing.T, hooked bool) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(uint64(seed), 1))
@@ -235,7 +243,13 @@ func TestHandlerSurvivesDroppedConnections(t *testing.T) {
 	defer pool.Close()
 
 	clock := newFakeClock()
-	store := pgxstore.New(pool, pgxstore.WithSchema(f.schema))
+	opts := []pgxstore.Option{pgxstore.WithSchema(f.schema)}
+	var log *changeLog
+	if hooked {
+		log = newChangeLog(t, f)
+		opts = append(opts, pgxstore.WithChangeHook(log.hook))
+	}
+	store := pgxstore.New(pool, opts...)
 	h, err := clerkhook.NewHandler(secret, store,
 		clerkhook.WithClock(func() time.Time { return signed }),
 		clerkhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
@@ -279,6 +293,9 @@ func TestHandlerSurvivesDroppedConnections(t *testing.T) {
 	require.NotZero(t, statuses[http.StatusInternalServerError], "the faults reached the Handler")
 
 	assertTablesMatch(t, f, hist)
+	if hooked {
+		log.assertDelivers(t, hist)
+	}
 }
 
 // assertTablesMatch checks that the fixture's tables hold the state hist

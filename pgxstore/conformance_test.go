@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/internal/handlertest"
 	"github.com/clerkhook/clerkhook/pgxstore"
@@ -17,6 +19,18 @@ func TestConformance(t *testing.T) {
 		f := newFixtureOn(t, connectAt(t, level, 8))
 		clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
 	})
+}
+
+// TestConformanceWithAChangeHook runs the suite on a store with a change
+// hook, which takes the writes through transactions of their own, and
+// checks that the hook logged each change once, in an order a store can
+// go through.
+func TestConformanceWithAChangeHook(t *testing.T) {
+	f, log := newLoggedFixture(t)
+	clerkhooktest.TestUserStore(t, func(*testing.T) clerkhooktest.Store { return lapsingStore{f.store, f} })
+	rows, _, _ := log.replay(t)
+	assert.NotEmpty(t, rows)
+	assert.Zero(t, log.conflicts.Load(), "no change logged twice")
 }
 
 // lapsingStore lets the suite lapse a claim by aging it in the ledger, as

@@ -75,8 +75,8 @@ func (s *Store) ReleaseDelivery(ctx context.Context, deliveryID, token string) e
 // Concurrent calls share their statement, and so its round trip and its
 // commit: a call made while another one's statement runs waits for it to
 // end, then goes with every call that came meanwhile, up to 64. When that
-// statement fails, every call in it fails, unless the server refused it;
-// then each call runs again on its own.
+// statement fails, every call in it fails, unless the server refused it
+// or a change hook failed; then each call runs again on its own.
 func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType string, u *clerkhook.User) error {
 	r, err := newUserRecord(u)
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 	}
 	var written bool
 	err = s.claim(ctx, deliveryID, func() (claimed bool, err error) {
-		claimed, written, err = s.upsertUserDelivery(ctx, deliveryID, eventType, r)
+		claimed, written, err = s.upsertUserDelivery(ctx, deliveryID, eventType, r, u)
 		return claimed, err
 	})
 	if err == nil && !written {
@@ -103,6 +103,9 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
+		if len(s.hooks) > 0 {
+			return s.deleteUserDeliveryWithHooks(ctx, deliveryID, eventType, userID, deletedAt)
+		}
 		var claimed bool
 		b := &pgx.Batch{}
 		b.Queue(s.q.lockUser, userID)

@@ -97,6 +97,81 @@
 // what keeps a membership written concurrently with the deletion of its
 // user from surviving it. Migrate takes the lock 0x636b7503.
 //
+// # Change hooks
+//
+// [WithChangeHook] registers a function that runs inside the transaction
+// of each write, for each change the write applied, with a [pgx.Tx] to
+// write with: an outbox row, a job of a queue that lives in the same
+// database (River's InsertTx), the application's own users table. The
+// change and what the hook wrote commit together, or neither does:
+//
+//	store := pgxstore.New(pool, pgxstore.WithChangeHook(
+//		func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
+//			if c.Object != pgxstore.ObjectUser || c.Kind != pgxstore.ChangeCreated {
+//				return nil
+//			}
+//			_, err := tx.Exec(ctx, `INSERT INTO welcome_emails (user_id) VALUES ($1)`, c.UserID)
+//			return err
+//		}))
+//
+// A [Change] says what the write did: [ChangeCreated] when the store held
+// no live version of the record (a new user, or one first seen through
+// user.updated because the deliveries came out of order; a membership of a
+// user who joined again), [ChangeUpdated] when it replaced an older
+// version, [ChangeDeleted] when a live record, or one the store never saw,
+// became a tombstone. It carries the new version (nil for a deletion), the
+// ids, and the id and type of the delivery that caused it, which a
+// Handler puts in the context ([clerkhook.EventFromContext]; the hook's
+// ctx is that context); both are empty for the writes of
+// [clerkhook.Backfill] and of any call outside a delivery. Deleting a
+// user or an organization also reports the deletion of each membership it
+// ended.
+//
+// Every write path runs the hooks: UpsertUser, DeleteUser,
+// UpsertOrganization, DeleteOrganization, UpsertMembership,
+// DeleteMembership, and UpsertUserDelivery and DeleteUserDelivery, whose
+// delivery record is in the same transaction; so does Backfill, which
+// calls UpsertUser and DeleteUser. A write that changes nothing runs no
+// hook: an upsert refused as older than the stored version or by a
+// tombstone (the Handler answers it as stale), a version written again
+// (the same updated_at), a record deleted again. A hook that returns an
+// error rolls the whole transaction back, the delivery's record included,
+// and the write returns an error that wraps it, so the Handler answers
+// 500 and Clerk retries; the error's text names the change's kind and
+// object and the hook's error, and reaches the Handler's log line, so a
+// hook's errors should name no personal value either.
+//
+// Exactly once: because the store reads the record's prior state under the
+// advisory lock of its id, in the transaction that writes it, a change is
+// reported once however often and in whatever order its deliveries
+// arrive, on any number of replicas at once: a repeated delivery, the
+// retry of one whose response was lost after its COMMIT, a Backfill run
+// again, a user.created that arrives after the user.deleted (refused by
+// the tombstone). A hook that inserts a job on the ChangeCreated of a user
+// therefore inserts one job per user ever created in the store. The limits:
+// the hook must write only through tx, since the same change may be given
+// to it again in a transaction that is then rolled back (a batch of the
+// group commit retried one write at a time, below), so that anything it
+// does outside tx (an email, an HTTP call) may happen twice or for a
+// change that never committed; it must not commit or roll back tx
+// itself; every Store that writes the tables must have the same hooks,
+// since one without them neither reports its changes nor takes the locks
+// that keep the others' reports exact; a row changed by hand is a change
+// the hooks cannot see; and what the hook queued runs after the commit,
+// once per committed row, only if the queue's worker is itself exactly
+// once.
+//
+// With hooks, a write costs more than without: a transaction of its own
+// (a round trip for BEGIN, one for the lock and the statement, the hooks'
+// statements, one for COMMIT) instead of a single round trip, and the
+// advisory lock of the record's id (0x636b7501 for users, 0x636b7502 for
+// organizations, 0x636b7504 for a membership, beside the shared locks of
+// its user and organization). Concurrent UpsertUserDelivery calls still
+// share a transaction: the batch's writes, then the hooks of each change,
+// then one COMMIT; when a hook fails, the batch is rolled back and each of
+// its writes runs again alone, so that a failing hook fails its own
+// delivery only. Without hooks, every write keeps its single round trip.
+//
 // # Isolation levels
 //
 // The store works whatever default_transaction_isolation the database or

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/clerkhook/clerkhook"
 )
 
 // maxUserBatch bounds the deliveries one statement of upsertUsersDelivery
@@ -46,6 +48,8 @@ type userWrite struct {
 	deliveryID string
 	eventType  string
 	user       userRecord
+	// source is the user of the record, for the change hooks.
+	source *clerkhook.User
 
 	// The flusher sets claimed, written and err, then closes done.
 	claimed, written bool
@@ -56,11 +60,11 @@ type userWrite struct {
 // upsertUserDelivery records the delivery as processed and upserts the
 // user, in the next statement of the group commit. It reports whether it
 // could claim the delivery and whether it wrote the user.
-func (s *Store) upsertUserDelivery(ctx context.Context, deliveryID, eventType string, u userRecord) (claimed, written bool, err error) {
+func (s *Store) upsertUserDelivery(ctx context.Context, deliveryID, eventType string, u userRecord, source *clerkhook.User) (claimed, written bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, false, err
 	}
-	w := &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: eventType, user: u, done: make(chan struct{})}
+	w := &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: eventType, user: u, source: source, done: make(chan struct{})}
 	if s.userWrites.enqueue(w) {
 		go s.flushUsers()
 	}
@@ -144,15 +148,15 @@ func (w *userWrite) finish(err error) {
 
 // writeUsers writes a batch and hands each write its outcome. A statement
 // that PostgreSQL refused may have failed because of one write, for
-// example a text it cannot store: each write of the batch then runs again
-// alone, so that it does not fail the others. Any other error, such as a
+// example a text it cannot store, and a failing change hook is the fault
+// of one: each write of the batch then runs again alone, so that it does
+// not fail the others. Any other error, such as a
 // lost connection, fails them all; their deliveries are retried.
 func (s *Store) writeUsers(batch []*userWrite) {
 	ctx, stop := batchContext(batch)
 	err := s.execUsers(ctx, batch)
 	stop()
-	var pgErr *pgconn.PgError
-	if len(batch) > 1 && errors.As(err, &pgErr) {
+	if len(batch) > 1 && isolable(err) {
 		for i, w := range batch {
 			w.finish(s.execUsers(w.ctx, batch[i:i+1]))
 		}
@@ -161,6 +165,17 @@ func (s *Store) writeUsers(batch []*userWrite) {
 	for _, w := range batch {
 		w.finish(err)
 	}
+}
+
+// isolable reports whether the failure of a batch may be the fault of one
+// of its writes: the server refused the statement, or a change hook
+// failed. errors.AsType, unlike errors.As, allocates nothing.
+func isolable(err error) bool {
+	if _, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return true
+	}
+	_, ok := errors.AsType[*hookError](err)
+	return ok
 }
 
 // execUsers runs the statement of batch, recording in each write whether
@@ -174,6 +189,9 @@ func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 			err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
 		}
 	}()
+	if len(s.hooks) > 0 {
+		return s.execUsersWithHooks(ctx, batch)
+	}
 	if len(batch) == 1 {
 		w := batch[0]
 		args := append([]any{w.deliveryID, w.eventType}, w.user.args()...)

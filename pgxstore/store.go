@@ -30,6 +30,12 @@ const (
 	lockSpaceUser         = 0x636b7501
 	lockSpaceOrganization = 0x636b7502
 	lockSpaceMigrate      = 0x636b7503
+	// A Store with change hooks also takes the exclusive lock of a
+	// membership's key before it writes the membership, and the exclusive
+	// lock of a user's or an organization's id before it upserts it, so
+	// that no other writer changes the row between the read of its prior
+	// state and the write.
+	lockSpaceMembership = 0x636b7504
 )
 
 // Store keeps Clerk users, organizations, memberships and the delivery
@@ -40,7 +46,9 @@ const (
 // SQL and run in one round trip as a transaction at READ COMMITTED,
 // whatever default_transaction_isolation the database or the role sets, so
 // any number of Stores on any number of replicas may write to the same
-// tables concurrently. A Store is safe for concurrent use, and needs no closing:
+// tables concurrently. A Store with change hooks ([WithChangeHook]) runs
+// each write in a transaction of its own instead, at the same level, with
+// its hooks. A Store is safe for concurrent use, and needs no closing:
 // the goroutine that writes the deliveries of concurrent
 // [Store.UpsertUserDelivery] calls together ends when they do.
 type Store struct {
@@ -49,6 +57,10 @@ type Store struct {
 	claimTimeout time.Duration
 	q            queries
 	userWrites   userBatcher
+	// hooks are the functions of WithChangeHook; with any, every write
+	// takes the path of changewrites.go, whose SQL is cq.
+	hooks []ChangeHook
+	cq    changeQueries
 }
 
 var (
@@ -107,6 +119,9 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 		}
 	}
 	s.q = newQueries(s.schema, s.claimTimeout)
+	if len(s.hooks) > 0 {
+		s.cq = newChangeQueries(s.schema, s.claimTimeout, &s.q)
+	}
 	return s
 }
 
