@@ -196,10 +196,11 @@ func (d db) count(sql string, args ...any) int {
 	return n
 }
 
-// expand replaces {app_users}, {projects}, {clerk_users} and
-// {clerk_webhook_deliveries} with the tables' qualified names.
+// expand replaces {app_users}, {projects}, {clerk_users},
+// {clerk_webhook_deliveries} and {flaky} with the qualified names of the
+// tables and of the function of TestReplicasConverge's trigger.
 func (d db) expand(sql string) string {
-	for _, name := range []string{"app_users", "projects", "clerk_users", "clerk_webhook_deliveries"} {
+	for _, name := range []string{"app_users", "projects", "clerk_users", "clerk_webhook_deliveries", "flaky"} {
 		sql = strings.ReplaceAll(sql, "{"+name+"}", d.table(name))
 	}
 	return sql
