@@ -64,7 +64,7 @@ CREATE INDEX IF NOT EXISTS projects_owner_id_idx ON %[2]s (owner_id);
 		// No ordering guard: the hook runs only for a version pgxstore
 		// applied, in the transaction that holds the lock of its clerk_users
 		// row, so the versions of one user reach this statement one at a
-		// time and oldest first. plan is the app's and is never set here;
+		// time, each newer than the one before. plan is the app's and is never set here;
 		// nor is created_at, which Clerk does not change.
 		upsertUser: fmt.Sprintf(`INSERT INTO %s AS u (clerk_id, email, display_name, created_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, display_name = excluded.display_name`, users),

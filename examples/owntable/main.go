@@ -12,6 +12,8 @@
 // reads the endpoint's signing secret from CLERK_WEBHOOK_SIGNING_SECRET:
 //
 //	CLERK_WEBHOOK_SIGNING_SECRET=whsec_... go run . -database-url postgres://...
+//
+// It does not prune the delivery ledger; examples/postgres shows how.
 package main
 
 import (
