@@ -75,13 +75,14 @@ ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, display_name = excl
 // migrate creates the app's tables, after the store's, which app_users
 // references. Every replica may run it at start-up: a transaction-scoped
 // advisory lock serializes them, as CREATE TABLE IF NOT EXISTS alone does
-// not.
+// not, and READ COMMITTED, whatever the role's default, lets the statements
+// after the lock see what its previous holder committed.
 func (a *app) migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	tx, err := pool.Begin(ctx)
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("owntable: migrate: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "owntable migrate "+a.schema); err != nil {
 		return fmt.Errorf("owntable: migrate: lock: %w", err)
 	}

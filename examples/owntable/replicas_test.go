@@ -304,7 +304,7 @@ func setPlan(ctx context.Context, d db, clerkID, plan string, projects int) (boo
 	if err != nil {
 		return false, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
 	var id int64
 	err = tx.QueryRow(ctx, d.expand(`UPDATE {app_users} SET plan = $2 WHERE clerk_id = $1 RETURNING id`), clerkID, plan).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
