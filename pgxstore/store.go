@@ -49,6 +49,9 @@ type Store struct {
 	claimTimeout time.Duration
 	q            queries
 	userWrites   userBatcher
+	// hooks are the functions of WithChangeHook; with any, every write
+	// takes the path of changes.go.
+	hooks []ChangeHook
 }
 
 var (
