@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,24 +49,6 @@ func (m *recordingMailer) mails() map[string][]Welcome {
 	return out
 }
 
-// freshRiverSchema returns the name of a schema for River's tables that
-// does not exist yet and is dropped when the test ends. River takes only
-// plain identifiers, which pgtest.FreshSchema's names are not.
-func freshRiverSchema(t *testing.T, admin *pgxpool.Pool) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	name := "clerkhook_river_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := admin.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`)
-		assert.NoError(t, err, "drop River's test schema")
-	})
-	return name
-}
-
 // testLogger writes the warnings and errors of the code under test to the
 // test's output.
 func testLogger(t *testing.T) *slog.Logger {
@@ -87,7 +67,7 @@ type testReplica struct {
 func newTestReplica(t *testing.T, secret string, mailer Mailer) *testReplica {
 	t.Helper()
 	pool := pgtest.Connect(t, nil)
-	schema, riverSchema := pgtest.FreshSchema(t, pool), freshRiverSchema(t, pool)
+	schema, riverSchema := pgtest.FreshSchema(t, pool), pgtest.FreshPlainSchema(t, pool)
 	r, err := newReplica(config{
 		pool: pool, riverPool: pool, schema: schema, riverSchema: riverSchema,
 		secret: secret, mailer: mailer, logger: testLogger(t), fetchInterval: 20 * time.Millisecond,

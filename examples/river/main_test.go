@@ -24,7 +24,7 @@ import (
 // without the address, and the program exits cleanly.
 func TestRun(t *testing.T) {
 	admin := pgtest.Connect(t, nil)
-	schema, riverSchema := pgtest.FreshSchema(t, admin), freshRiverSchema(t, admin)
+	schema, riverSchema := pgtest.FreshSchema(t, admin), pgtest.FreshPlainSchema(t, admin)
 	secret := clerkhooktest.NewSecret()
 	env := map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": secret}
 	args := []string{

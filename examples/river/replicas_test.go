@@ -134,7 +134,7 @@ func TestWelcomeOncePerUser(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	admin := pgtest.Connect(t, nil)
-	schema, riverSchema := pgtest.FreshSchema(t, admin), freshRiverSchema(t, admin)
+	schema, riverSchema := pgtest.FreshSchema(t, admin), pgtest.FreshPlainSchema(t, admin)
 	secret := clerkhooktest.NewSecret()
 	mailer := newRecordingMailer()
 	logger := testLogger(t)

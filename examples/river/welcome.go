@@ -17,11 +17,11 @@ import (
 //
 // It names the user and nothing more. The worker reads the address from
 // clerk_users when it runs, for three reasons: River keeps a job's
-// arguments in river_job, and shows them in its logs and its UI, for days
-// after the job ran, and a copy of the address there would outlive the
-// tombstone that erases the user's personal data; the address a user
-// fixes between signing up and the mail is the one to use; and a user who
-// deleted their account before the worker ran gets no mail.
+// arguments in river_job for a day after it completes (a week after it
+// fails for good), and shows them in its UI, so a copy of the address there
+// would outlive the tombstone that erases the user's personal data; the
+// address a user fixes between signing up and the mail is the one to use;
+// and a user who deleted their account before the worker ran gets no mail.
 type WelcomeEmailArgs struct {
 	UserID string `json:"user_id"`
 }
