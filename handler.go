@@ -57,7 +57,11 @@ type Handler struct {
 	writer      DeliveryWriter
 	// inline is set for a NonBlockingStore: its deliveries without event
 	// handlers skip the goroutine that enforces the deadline.
-	inline        bool
+	inline bool
+	// eventless is set when only MemoryStores are called, which never read
+	// the event of EventFromContext: the deliveries without event handlers
+	// then skip the context that carries it.
+	eventless     bool
 	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
 	logger        *slog.Logger
@@ -95,6 +99,9 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 		nb, ok := c.dedup.(NonBlockingStore)
 		h.dedup, h.writer, h.inline = c.dedup, nil, h.inline && ok && nb.NonBlocking()
 	}
+	_, memory := store.(*MemoryStore)
+	_, memoryLedger := h.dedup.(*MemoryStore)
+	h.eventless = memory && (h.dedup == nil || memoryLedger)
 	return h
 }
 
@@ -514,7 +521,11 @@ func membershipDeletedAt(evt *Event, m *OrganizationMembership) time.Time {
 // store or event handler that ignores its context cannot hold the response
 // past the deadline; the goroutine ends when they return. Only the writes
 // of a [NonBlockingStore], with no event handler, run on the caller's.
+// The work's context carries the event, for [EventFromContext].
 func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
+	if !h.eventless || len(w.handlers) > 0 {
+		ctx = context.WithValue(ctx, eventContextKey{}, d.event)
+	}
 	if h.inline && len(w.handlers) == 0 {
 		h.runRecovered(ctx, d.event, w, d)
 		return
@@ -734,8 +745,12 @@ func (h *Handler) putBuffer(b *bytes.Buffer) {
 // eventContextKey is the context key of the verified event.
 type eventContextKey struct{}
 
-// EventFromContext returns the verified event that [Middleware] put in the
-// request's context.
+// EventFromContext returns the verified event of the delivery: inside the
+// store methods and event handlers that a [Handler] calls for it, and in
+// the request's context under [Middleware]. It reports false elsewhere,
+// such as in the writes of [Backfill]. A store reads it to learn which
+// delivery (its [Event.ID], the svix-id) and which event type caused a
+// write.
 func EventFromContext(ctx context.Context) (*Event, bool) {
 	evt, ok := ctx.Value(eventContextKey{}).(*Event)
 	return evt, ok

@@ -2,6 +2,7 @@ package pgxstore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -96,3 +97,90 @@ func WithChangeHook(fn ChangeHook) Option {
 		}
 	}
 }
+
+// hookError is the failure of a change hook. Its text names the change's
+// kind and object, never its ids or values.
+type hookError struct {
+	kind   ChangeKind
+	object ObjectType
+	err    error
+}
+
+func (e *hookError) Error() string {
+	return fmt.Sprintf("change hook failed on a %s %s: %s", e.object, e.kind, safeText(e.err))
+}
+
+func (e *hookError) Unwrap() error { return e.err }
+
+// runHooks runs the hooks for each change, in order, in tx.
+func (s *Store) runHooks(ctx context.Context, tx pgx.Tx, changes []Change) error {
+	for _, c := range changes {
+		for _, fn := range s.hooks {
+			if err := fn(ctx, tx, c); err != nil {
+				return &hookError{kind: c.Kind, object: c.Object, err: err}
+			}
+		}
+	}
+	return nil
+}
+
+// inTx runs write in a transaction at READ COMMITTED, then the hooks for
+// the changes it returns, and commits. Any failure rolls it all back.
+func (s *Store) inTx(ctx context.Context, write func(pgx.Tx) ([]Change, error)) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	changes, err := write(tx)
+	if err != nil {
+		return err
+	}
+	if err := s.runHooks(ctx, tx, changes); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// upsertChange is the change of a guarded upsert, from what its statement
+// returned: whether it wrote, and whether the row it found was live and
+// held the same version. It reports false for no change: the write was
+// refused, or wrote the version the store held again.
+func upsertChange(written, live, same bool) (ChangeKind, bool) {
+	switch {
+	case !written, live && same:
+		return 0, false
+	case !live:
+		return ChangeCreated, true
+	default:
+		return ChangeUpdated, true
+	}
+}
+
+// staleUnless returns err, or one matching [clerkhook.ErrStale] when the
+// write was refused.
+func staleUnless(wrote bool, err error) error {
+	if err == nil && !wrote {
+		return clerkhook.ErrStale
+	}
+	return err
+}
+
+// delivery returns the id and type of the delivery whose event the
+// Handler put in ctx, or "" outside a delivery.
+func delivery(ctx context.Context) (id, eventType string) {
+	if evt, ok := clerkhook.EventFromContext(ctx); ok {
+		return evt.ID, evt.Type
+	}
+	return "", ""
+}
+
+// valuesContext is the context of a hook in a batch of the group commit:
+// the batch's deadline and cancellation, with the values of the context of
+// the hook's own write, its delivery's event among them.
+type valuesContext struct {
+	context.Context
+	values context.Context
+}
+
+func (c valuesContext) Value(key any) any { return c.values.Value(key) }

@@ -84,7 +84,7 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 	}
 	var written bool
 	err = s.claim(ctx, deliveryID, func() (claimed bool, err error) {
-		claimed, written, err = s.upsertUserDelivery(ctx, deliveryID, eventType, r)
+		claimed, written, err = s.upsertUserDelivery(ctx, deliveryID, eventType, r, u)
 		return claimed, err
 	})
 	if err == nil && !written {
@@ -103,6 +103,9 @@ func (s *Store) UpsertUserDelivery(ctx context.Context, deliveryID, eventType st
 // delivery was processed or is claimed.
 func (s *Store) DeleteUserDelivery(ctx context.Context, deliveryID, eventType, userID string, deletedAt time.Time) error {
 	err := s.claim(ctx, deliveryID, func() (bool, error) {
+		if len(s.hooks) > 0 {
+			return s.deleteUserDeliveryWithHooks(ctx, deliveryID, eventType, userID, deletedAt)
+		}
 		var claimed bool
 		b := &pgx.Batch{}
 		b.Queue(s.q.lockUser, userID)

@@ -35,7 +35,11 @@ func safeText(err error) string {
 	var pgErr *pgconn.PgError
 	var semantic *json.SemanticError
 	var syntactic *jsontext.SyntacticError
+	var hook *hookError
 	switch {
+	case errors.As(err, &hook):
+		// It describes the hook's error with safeText.
+		return hook.Error()
 	case errors.As(err, &pgErr):
 		return pgErrorText(pgErr)
 	case errors.As(err, &semantic):

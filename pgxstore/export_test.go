@@ -34,7 +34,7 @@ func WriteUserBatch(s *Store, ds ...UserDelivery) ([]BatchOutcome, error) {
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		batch[i] = &userWrite{ctx: ctx, deliveryID: d.DeliveryID, eventType: clerkhook.EventUserUpdated, user: r, done: make(chan struct{})}
+		batch[i] = &userWrite{ctx: ctx, deliveryID: d.DeliveryID, eventType: clerkhook.EventUserUpdated, user: r, source: d.User, done: make(chan struct{})}
 	}
 	s.writeUsers(batch)
 	out := make([]BatchOutcome, len(batch))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/clerkhook/clerkhook"
 )
 
 // maxUserBatch bounds the deliveries one statement of upsertUsersDelivery
@@ -46,6 +48,8 @@ type userWrite struct {
 	deliveryID string
 	eventType  string
 	user       userRecord
+	// source is the user of the record, for the change hooks.
+	source *clerkhook.User
 
 	// The flusher sets claimed, written and err, then closes done.
 	claimed, written bool
@@ -56,11 +60,11 @@ type userWrite struct {
 // upsertUserDelivery records the delivery as processed and upserts the
 // user, in the next statement of the group commit. It reports whether it
 // could claim the delivery and whether it wrote the user.
-func (s *Store) upsertUserDelivery(ctx context.Context, deliveryID, eventType string, u userRecord) (claimed, written bool, err error) {
+func (s *Store) upsertUserDelivery(ctx context.Context, deliveryID, eventType string, u userRecord, source *clerkhook.User) (claimed, written bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, false, err
 	}
-	w := &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: eventType, user: u, done: make(chan struct{})}
+	w := &userWrite{ctx: ctx, deliveryID: deliveryID, eventType: eventType, user: u, source: source, done: make(chan struct{})}
 	if s.userWrites.enqueue(w) {
 		go s.flushUsers()
 	}
@@ -152,7 +156,8 @@ func (s *Store) writeUsers(batch []*userWrite) {
 	err := s.execUsers(ctx, batch)
 	stop()
 	var pgErr *pgconn.PgError
-	if len(batch) > 1 && errors.As(err, &pgErr) {
+	var hookErr *hookError
+	if len(batch) > 1 && (errors.As(err, &pgErr) || errors.As(err, &hookErr)) {
 		for i, w := range batch {
 			w.finish(s.execUsers(w.ctx, batch[i:i+1]))
 		}
@@ -174,6 +179,9 @@ func (s *Store) execUsers(ctx context.Context, batch []*userWrite) (err error) {
 			err = fmt.Errorf("panic of type %T: %s", v, debug.Stack())
 		}
 	}()
+	if len(s.hooks) > 0 {
+		return s.execUsersWithHooks(ctx, batch)
+	}
 	if len(batch) == 1 {
 		w := batch[0]
 		args := append([]any{w.deliveryID, w.eventType}, w.user.args()...)

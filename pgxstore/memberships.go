@@ -20,12 +20,17 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 	if err != nil {
 		return errorf("upsert membership", err)
 	}
+	args := []any{m.OrganizationID(), m.UserID(), m.ID, m.Role, timestamp(m.CreatedAt), timestamp(m.UpdatedAt), data}
+	if len(s.hooks) > 0 {
+		if err := staleUnless(s.upsertMembershipWithHooks(ctx, m, args)); err != nil {
+			return errorf("upsert membership", err)
+		}
+		return nil
+	}
 	b := &pgx.Batch{}
 	b.Queue(s.q.lockMembershipReferences, m.UserID(), m.OrganizationID())
 	var stored int64
-	b.Queue(s.q.upsertMembership, m.OrganizationID(), m.UserID(), m.ID, m.Role,
-		timestamp(m.CreatedAt), timestamp(m.UpdatedAt), data,
-	).Exec(func(tag pgconn.CommandTag) error {
+	b.Queue(s.q.upsertMembership, args...).Exec(func(tag pgconn.CommandTag) error {
 		stored = tag.RowsAffected()
 		return nil
 	})
@@ -43,6 +48,12 @@ func (s *Store) UpsertMembership(ctx context.Context, m *clerkhook.OrganizationM
 // stored version changes nothing, since the user has been invited again
 // since, and returns an error matching [clerkhook.ErrStale].
 func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string, deletedAt time.Time) error {
+	if len(s.hooks) > 0 {
+		if err := staleUnless(s.deleteMembershipWithHooks(ctx, organizationID, userID, deletedAt)); err != nil {
+			return errorf("delete membership", err)
+		}
+		return nil
+	}
 	tag, err := s.exec(ctx, s.q.deleteMembership, organizationID, userID, deletedAt.UTC())
 	if err == nil && tag.RowsAffected() == 0 {
 		err = clerkhook.ErrStale

@@ -18,8 +18,14 @@ func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organizatio
 	if err != nil {
 		return errorf("upsert organization", err)
 	}
-	tag, err := s.exec(ctx, s.q.upsertOrganization,
-		o.ID, o.Name, o.Slug, o.ImageURL, timestamp(o.CreatedAt), timestamp(o.UpdatedAt), data)
+	args := []any{o.ID, o.Name, o.Slug, o.ImageURL, timestamp(o.CreatedAt), timestamp(o.UpdatedAt), data}
+	if len(s.hooks) > 0 {
+		if err := staleUnless(s.upsertOrganizationWithHooks(ctx, o, args)); err != nil {
+			return errorf("upsert organization", err)
+		}
+		return nil
+	}
+	tag, err := s.exec(ctx, s.q.upsertOrganization, args...)
 	if err != nil {
 		return errorf("upsert organization", err)
 	}
@@ -33,6 +39,12 @@ func (s *Store) UpsertOrganization(ctx context.Context, o *clerkhook.Organizatio
 // keeps only the id and deletedAt, inserting one for an unknown id, and
 // deletes the organization's memberships.
 func (s *Store) DeleteOrganization(ctx context.Context, id string, deletedAt time.Time) error {
+	if len(s.hooks) > 0 {
+		if err := s.deleteOrganizationWithHooks(ctx, id, deletedAt); err != nil {
+			return errorf("delete organization", err)
+		}
+		return nil
+	}
 	b := &pgx.Batch{}
 	b.Queue(s.q.lockOrganization, id)
 	b.Queue(s.q.deleteOrganization, id, deletedAt.UTC())

@@ -62,6 +62,11 @@ const userErase = `email = NULL, first_name = NULL, last_name = NULL, username =
 	phone = NULL, external_id = NULL, banned = NULL, created_at = NULL, updated_at = NULL, data = NULL,
 	deleted_at = LEAST(t.deleted_at, EXCLUDED.deleted_at)`
 
+// organizationErase turns an organization row into a tombstone, as
+// userErase does a user row.
+const organizationErase = `name = NULL, slug = NULL, image_url = NULL, created_at = NULL,
+					updated_at = NULL, data = NULL, deleted_at = LEAST(t.deleted_at, EXCLUDED.deleted_at)`
+
 // membershipErase turns the live memberships it updates into tombstones
 // deleted at the parameter it is formatted with; updated_at stays, for
 // guardMembership.
@@ -79,80 +84,112 @@ const claimTemplate = `INSERT INTO %[1]s AS d (id, type, claimed_at, processed_a
 		claim_token = EXCLUDED.claim_token
 	WHERE d.processed_at IS NULL AND d.claimed_at < now() - %[3]s`
 
+// lapseInterval is the claim timeout as an SQL interval: a constant of the
+// Store, and so of its SQL.
+func lapseInterval(claimTimeout time.Duration) string {
+	return fmt.Sprintf(`interval '%d microseconds'`, claimTimeout.Microseconds())
+}
+
+// recordDelivery is the first CTE of the statements that record a
+// delivery ($1, of type $2) with its write: it returns a row when it could.
+func recordDelivery(deliveries, lapse string) string {
+	return fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, now(), now(), NULL::text)", lapse) + ` RETURNING 1`
+}
+
+// userValues casts the parameters of a user row starting at $first: in
+// INSERT ... SELECT their types are not inferred from the columns. With
+// array true, each parameter is an array of the column's type.
+func userValues(first int, array bool) string {
+	types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "timestamptz", "timestamptz", "jsonb"}
+	vals := make([]string, len(types))
+	for i, t := range types {
+		if array {
+			t += "[]"
+		}
+		vals[i] = fmt.Sprintf("$%d::%s", first+i, t)
+	}
+	return strings.Join(vals, ", ")
+}
+
+// The statements that record a delivery with its user's write are built
+// from templates, for the Store without change hooks and for the one with
+// (changequeries.go). The latter's prior is a CTE, "prior AS (...),",
+// which reads the row before the write, and its more are the columns that
+// SELECT returns from it after the others, ", ...". The Store without
+// hooks leaves both empty.
+
+// upsertUserDeliverySQL records a delivery as processed and upserts its
+// user. Its parameters are $1 delivery id, $2 event type and the user
+// columns. It returns whether it claimed the delivery and whether it wrote
+// the user, then more.
+func upsertUserDeliverySQL(users, deliveries, lapse, prior, more string) string {
+	return fmt.Sprintf(`WITH %[7]sclaim AS (%[1]s),
+			w AS (INSERT INTO %[2]s AS t (%[3]s) SELECT %[4]s FROM claim
+				ON CONFLICT (id) DO UPDATE SET %[5]s WHERE %[6]s RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM w)%[8]s`,
+		recordDelivery(deliveries, lapse), users, userColumns, userValues(3, false), userUpdate, guardRecord, prior, more)
+}
+
+// upsertUsersDeliverySQL is upsertUserDeliverySQL for a batch of
+// deliveries whose ids differ from one another, as do their users'. Its
+// parameters are arrays of the delivery ids, the event types and the user
+// columns. It returns for each delivery, by its 1-based position in the
+// arrays, whether it claimed the delivery and whether it wrote the user,
+// then more; prior's rows, which have the user's id, are joined as
+// "prior". It takes its row locks in a fixed order, the ledger's by
+// delivery id then the users' by user id, so that the batches of different
+// Stores cannot deadlock.
+func upsertUsersDeliverySQL(users, deliveries, lapse, prior, more string) string {
+	join := ""
+	if prior != "" {
+		join = " LEFT JOIN prior ON prior.id = i.id"
+	}
+	return fmt.Sprintf(`WITH input AS (
+				SELECT * FROM unnest($1::text[], $2::text[], %[1]s) WITH ORDINALITY AS i (delivery_id, type, %[2]s, n)),
+			%[8]sclaim AS (%[3]s RETURNING d.id),
+			w AS (INSERT INTO %[4]s AS t (%[2]s) SELECT %[5]s FROM input i JOIN claim ON claim.id = i.delivery_id ORDER BY i.id
+				ON CONFLICT (id) DO UPDATE SET %[6]s WHERE %[7]s RETURNING t.id)
+			SELECT i.n, claim.id IS NOT NULL, w.id IS NOT NULL%[9]s
+			FROM input i LEFT JOIN claim ON claim.id = i.delivery_id LEFT JOIN w ON w.id = i.id%[10]s`,
+		userValues(3, true), userColumns,
+		fmt.Sprintf(claimTemplate, deliveries, `SELECT delivery_id, type, now(), now(), NULL::text FROM input ORDER BY delivery_id`, lapse),
+		users, "i."+strings.ReplaceAll(userColumns, ", ", ", i."), userUpdate, guardRecord, prior, more, join)
+}
+
+// deleteUserDeliverySQL records a delivery as processed, turns its user
+// ($3) into a tombstone dated $4 and deletes the user's memberships; the
+// memberships' update returns returning. It returns whether it claimed the
+// delivery, then more.
+func deleteUserDeliverySQL(users, members, deliveries, lapse, prior, returning, more string) string {
+	return fmt.Sprintf(`WITH %[6]sclaim AS (%[1]s),
+			u AS (INSERT INTO %[2]s AS t (id, deleted_at) SELECT $3::text, $4::timestamptz FROM claim
+				ON CONFLICT (id) DO UPDATE SET %[3]s),
+			m AS (UPDATE %[4]s SET %[5]s WHERE user_id = $3 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM claim)%[7]s)
+			SELECT EXISTS (SELECT 1 FROM claim)%[8]s`,
+		recordDelivery(deliveries, lapse), users, userErase, members, fmt.Sprintf(membershipErase, "$4"), prior, returning, more)
+}
+
 func newQueries(schema string, claimTimeout time.Duration) queries {
 	users := table(schema, "clerk_users")
 	orgs := table(schema, "clerk_organizations")
 	members := table(schema, "clerk_organization_memberships")
 	deliveries := table(schema, "clerk_webhook_deliveries")
 
-	// The claim timeout is a constant of the Store, and so of its SQL.
-	lapse := fmt.Sprintf(`interval '%d microseconds'`, claimTimeout.Microseconds())
-
-	// recordDelivery is the first CTE of the statements that record a
-	// delivery with its write: it returns a row when it could.
-	recordDelivery := fmt.Sprintf(claimTemplate, deliveries, "VALUES ($1, $2, now(), now(), NULL::text)", lapse) + ` RETURNING 1`
-
-	// userValues casts the parameters of a user row starting at $first:
-	// in INSERT ... SELECT their types are not inferred from the columns.
-	// With array true, each parameter is an array of the column's type.
-	userValues := func(first int, array bool) string {
-		types := []string{"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "timestamptz", "timestamptz", "jsonb"}
-		vals := make([]string, len(types))
-		for i, t := range types {
-			if array {
-				t += "[]"
-			}
-			vals[i] = fmt.Sprintf("$%d::%s", first+i, t)
-		}
-		return strings.Join(vals, ", ")
-	}
-
+	lapse := lapseInterval(claimTimeout)
 	return queries{
 		upsertUser: fmt.Sprintf(`INSERT INTO %[1]s AS t (%[2]s) VALUES (%[3]s)
 			ON CONFLICT (id) DO UPDATE SET %[4]s WHERE %[5]s`,
 			users, userColumns, userValues(1, false), userUpdate, guardRecord),
 
-		// upsertUserDelivery records a delivery as processed and upserts
-		// its user. Its parameters are $1 delivery id, $2 event type and
-		// the user columns. It returns whether it claimed the delivery and
-		// whether it wrote the user.
-		upsertUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
-			w AS (INSERT INTO %[2]s AS t (%[3]s) SELECT %[4]s FROM claim
-				ON CONFLICT (id) DO UPDATE SET %[5]s WHERE %[6]s RETURNING 1)
-			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM w)`,
-			recordDelivery, users, userColumns, userValues(3, false), userUpdate, guardRecord),
-
-		// upsertUsersDelivery is upsertUserDelivery for a batch of
-		// deliveries whose ids differ from one another, as do their users'.
-		// Its parameters are arrays of the delivery ids, the event types
-		// and the user columns. It
-		// returns for each delivery, by its 1-based position in the
-		// arrays, whether it claimed the delivery and whether it wrote the
-		// user. It takes its row locks in a fixed order, the ledger's by
-		// delivery id then the users' by user id, so that the batches of
-		// different Stores cannot deadlock.
-		upsertUsersDelivery: fmt.Sprintf(`WITH input AS (
-				SELECT * FROM unnest($1::text[], $2::text[], %[1]s) WITH ORDINALITY AS i (delivery_id, type, %[2]s, n)),
-			claim AS (%[3]s RETURNING d.id),
-			w AS (INSERT INTO %[4]s AS t (%[2]s) SELECT %[5]s FROM input i JOIN claim ON claim.id = i.delivery_id ORDER BY i.id
-				ON CONFLICT (id) DO UPDATE SET %[6]s WHERE %[7]s RETURNING t.id)
-			SELECT i.n, claim.id IS NOT NULL, w.id IS NOT NULL
-			FROM input i LEFT JOIN claim ON claim.id = i.delivery_id LEFT JOIN w ON w.id = i.id`,
-			userValues(3, true), userColumns,
-			fmt.Sprintf(claimTemplate, deliveries, `SELECT delivery_id, type, now(), now(), NULL::text FROM input ORDER BY delivery_id`, lapse),
-			users, "i."+strings.ReplaceAll(userColumns, ", ", ", i."), userUpdate, guardRecord),
+		upsertUserDelivery:  upsertUserDeliverySQL(users, deliveries, lapse, "", ""),
+		upsertUsersDelivery: upsertUsersDeliverySQL(users, deliveries, lapse, "", ""),
 
 		deleteUser: fmt.Sprintf(`WITH u AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
 				ON CONFLICT (id) DO UPDATE SET %[2]s)
 			UPDATE %[3]s SET %[4]s WHERE user_id = $1 AND deleted_at IS NULL`,
 			users, userErase, members, fmt.Sprintf(membershipErase, "$2")),
 
-		deleteUserDelivery: fmt.Sprintf(`WITH claim AS (%[1]s),
-			u AS (INSERT INTO %[2]s AS t (id, deleted_at) SELECT $3::text, $4::timestamptz FROM claim
-				ON CONFLICT (id) DO UPDATE SET %[3]s),
-			m AS (UPDATE %[4]s SET %[5]s WHERE user_id = $3 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM claim))
-			SELECT EXISTS (SELECT 1 FROM claim)`,
-			recordDelivery, users, userErase, members, fmt.Sprintf(membershipErase, "$4")),
+		deleteUserDelivery: deleteUserDeliverySQL(users, members, deliveries, lapse, "", "", ""),
 
 		user: fmt.Sprintf(`SELECT data FROM %s WHERE id = $1 AND deleted_at IS NULL`, users),
 
@@ -166,10 +203,9 @@ func newQueries(schema string, claimTimeout time.Duration) queries {
 			orgs, guardRecord),
 
 		deleteOrganization: fmt.Sprintf(`WITH o AS (INSERT INTO %[1]s AS t (id, deleted_at) VALUES ($1, $2)
-				ON CONFLICT (id) DO UPDATE SET name = NULL, slug = NULL, image_url = NULL, created_at = NULL,
-					updated_at = NULL, data = NULL, deleted_at = LEAST(t.deleted_at, EXCLUDED.deleted_at))
-			UPDATE %[2]s SET %[3]s WHERE organization_id = $1 AND deleted_at IS NULL`,
-			orgs, members, fmt.Sprintf(membershipErase, "$2")),
+				ON CONFLICT (id) DO UPDATE SET %[2]s)
+			UPDATE %[3]s SET %[4]s WHERE organization_id = $1 AND deleted_at IS NULL`,
+			orgs, organizationErase, members, fmt.Sprintf(membershipErase, "$2")),
 
 		organization: fmt.Sprintf(`SELECT data FROM %s WHERE id = $1 AND deleted_at IS NULL`, orgs),
 

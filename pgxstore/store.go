@@ -30,6 +30,12 @@ const (
 	lockSpaceUser         = 0x636b7501
 	lockSpaceOrganization = 0x636b7502
 	lockSpaceMigrate      = 0x636b7503
+	// A Store with change hooks also takes the exclusive lock of a
+	// membership's key before it writes the membership, and the exclusive
+	// lock of a user's or an organization's id before it upserts it, so
+	// that no other writer changes the row between the read of its prior
+	// state and the write.
+	lockSpaceMembership = 0x636b7504
 )
 
 // Store keeps Clerk users, organizations, memberships and the delivery
@@ -50,8 +56,9 @@ type Store struct {
 	q            queries
 	userWrites   userBatcher
 	// hooks are the functions of WithChangeHook; with any, every write
-	// takes the path of changes.go.
+	// takes the path of changewrites.go, whose SQL is cq.
 	hooks []ChangeHook
+	cq    changeQueries
 }
 
 var (
@@ -110,6 +117,9 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 		}
 	}
 	s.q = newQueries(s.schema, s.claimTimeout)
+	if len(s.hooks) > 0 {
+		s.cq = newChangeQueries(s.schema, s.claimTimeout, &s.q)
+	}
 	return s
 }
 

@@ -21,6 +21,12 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 	if err != nil {
 		return errorf("upsert user", err)
 	}
+	if len(s.hooks) > 0 {
+		if err := staleUnless(s.upsertUserWithHooks(ctx, u, r)); err != nil {
+			return errorf("upsert user", err)
+		}
+		return nil
+	}
 	tag, err := s.exec(ctx, s.q.upsertUser, r.args()...)
 	if err != nil {
 		return errorf("upsert user", err)
@@ -35,6 +41,12 @@ func (s *Store) UpsertUser(ctx context.Context, u *clerkhook.User) error {
 // and deletedAt, inserting one for an unknown id, and deletes the user's
 // memberships.
 func (s *Store) DeleteUser(ctx context.Context, id string, deletedAt time.Time) error {
+	if len(s.hooks) > 0 {
+		if err := s.deleteUserWithHooks(ctx, id, deletedAt); err != nil {
+			return errorf("delete user", err)
+		}
+		return nil
+	}
 	b := &pgx.Batch{}
 	b.Queue(s.q.lockUser, id)
 	b.Queue(s.q.deleteUser, id, deletedAt.UTC())
