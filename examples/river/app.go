@@ -29,6 +29,7 @@ type config struct {
 	// schema holds pgxstore's tables, pgxstore.DefaultSchema when empty;
 	// riverSchema holds River's, the search_path's first when empty.
 	schema, riverSchema string
+	storeOptions        []pgxstore.Option // after the ones newReplica sets
 	secret              string
 	mailer              Mailer
 	logger              *slog.Logger
@@ -68,6 +69,7 @@ func newReplica(cfg config) (*replica, error) {
 	if cfg.schema != "" {
 		opts = append(opts, pgxstore.WithSchema(cfg.schema))
 	}
+	opts = append(opts, cfg.storeOptions...)
 	store := pgxstore.New(cfg.pool, opts...)
 	// The worker reads the users through the same store; it is set before
 	// the client starts, so before any job runs.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/examples/river/internal/cutproxy"
 	"github.com/clerkhook/clerkhook/internal/pgtest"
+	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
 // The shape of TestWelcomeOncePerUser's history.
@@ -25,7 +27,7 @@ const (
 	replicaCount   = 4
 	userCount      = 60
 	senders        = 16 // deliveries in flight at once
-	cutEvery       = 3  // the proxied replica's commits cut
+	cutEvery       = 2  // the proxied replica's commits cut
 	maxAttempts    = 50 // per delivery; Svix gives up much later
 	deliverWithin  = 30 * time.Second
 	jobsDoneWithin = 15 * time.Second
@@ -119,7 +121,14 @@ type senderStats struct {
 	copies, attempts atomic.Int64
 	mu               sync.Mutex
 	failures         map[int]int // non-2xx answers by status
+	// proxied has the status of each attempt on the proxied replica, by
+	// the attempt's number, which its request's context carries.
+	proxied map[int64]int
+	attempt atomic.Int64 // the last attempt's number
 }
+
+// attemptKey is the context key of an attempt's number.
+type attemptKey struct{}
 
 // TestWelcomeOncePerUser runs four replicas of the service, each its own
 // pool, store, Handler and River client, on one database, and delivers a
@@ -139,6 +148,20 @@ func TestWelcomeOncePerUser(t *testing.T) {
 	mailer := newRecordingMailer()
 	logger := testLogger(t)
 
+	// The proxied replica's store also records, in its transaction, each
+	// user it creates and the attempt that created it: a row there whose
+	// attempt was answered 5xx is a user and a job that committed while
+	// the replica answered 5xx.
+	probe := pgx.Identifier{schema, "created_by_proxied"}.Sanitize()
+	probeHook := pgxstore.WithChangeHook(func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
+		if c.Kind != pgxstore.ChangeCreated || c.Object != pgxstore.ObjectUser || c.DeliveryID == "" {
+			return nil
+		}
+		attempt, _ := ctx.Value(attemptKey{}).(int64)
+		_, err := tx.Exec(ctx, `INSERT INTO `+probe+` (attempt, user_id) VALUES ($1, $2)`, attempt, c.UserID)
+		return err
+	})
+
 	var proxy *cutproxy.Proxy
 	replicas := make([]*replica, replicaCount)
 	pools := make([]*pgxpool.Pool, replicaCount)
@@ -152,8 +175,9 @@ func TestWelcomeOncePerUser(t *testing.T) {
 				t.Cleanup(func() { assert.NoError(t, proxy.Close()) })
 			}
 		})
-		riverPool := pools[i]
+		riverPool, storeOptions := pools[i], []pgxstore.Option(nil)
 		if i == 0 {
+			storeOptions = append(storeOptions, probeHook)
 			// River's own commits go around the proxy: its completion of
 			// a job, cut, would run the job again, which is River's
 			// at-least-once and not what this test is about.
@@ -161,7 +185,7 @@ func TestWelcomeOncePerUser(t *testing.T) {
 		}
 		r, err := newReplica(config{
 			pool: pools[i], riverPool: riverPool, schema: schema, riverSchema: riverSchema,
-			secret: secret, mailer: mailer, logger: logger, fetchInterval: 20 * time.Millisecond,
+			storeOptions: storeOptions, secret: secret, mailer: mailer, logger: logger, fetchInterval: 20 * time.Millisecond,
 		})
 		require.NoError(t, err)
 		replicas[i] = r
@@ -174,6 +198,8 @@ func TestWelcomeOncePerUser(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...), "migrate")
+	_, err := admin.Exec(t.Context(), `CREATE TABLE `+probe+` (attempt bigint NOT NULL, user_id text NOT NULL)`)
+	require.NoError(t, err)
 	for _, r := range replicas {
 		startJobs(t, r)
 	}
@@ -182,7 +208,7 @@ func TestWelcomeOncePerUser(t *testing.T) {
 	users := newHistory(t, rng)
 	ctx, cancel := context.WithTimeout(t.Context(), deliverWithin)
 	defer cancel()
-	stats := &senderStats{failures: map[int]int{}}
+	stats := &senderStats{failures: map[int]int{}, proxied: map[int64]int{}}
 	deliveries := 0
 	started := time.Now()
 	for phase := range phases {
@@ -206,22 +232,21 @@ func TestWelcomeOncePerUser(t *testing.T) {
 	}
 	t.Logf("%d users, %d deliveries, %d copies, %d attempts in %s; non-2xx answers by status %v",
 		len(users), deliveries, stats.copies.Load(), stats.attempts.Load(), time.Since(started).Round(time.Millisecond), stats.failures)
-	t.Logf("proxy: %d commits, %d cut after committing, %d cut and rolled back",
-		proxy.Commits(), proxy.Cuts(), proxy.Aborted())
 
 	// Every delivery has been answered 2xx, so every job is inserted.
 	jobs := welcomeJobs(t, admin, riverSchema)
-	want := map[string]int{}
+	var wrong []string
 	for _, hu := range users {
-		if hu.fate != deletedFirst {
-			want[hu.id] = 1
+		want := 1
+		if hu.fate == deletedFirst {
+			want = 0
+		}
+		if got := len(jobs[hu.id]); got != want {
+			wrong = append(wrong, fmt.Sprintf("%s user %s: %d jobs, want %d", hu.fate, hu.id, got, want))
 		}
 	}
-	got := map[string]int{}
-	for id, js := range jobs {
-		got[id] = len(js)
-	}
-	require.Equal(t, want, got, "welcome jobs by user: one for each user not deleted first")
+	require.Empty(t, wrong, "welcome jobs: one for each user not deleted first, none for the others")
+	require.Len(t, jobs, userCount-userCount/3, "welcome jobs of users outside the history")
 
 	waitJobsDone(t, admin, riverSchema, jobsDoneWithin)
 	jobs = welcomeJobs(t, admin, riverSchema)
@@ -253,8 +278,23 @@ func TestWelcomeOncePerUser(t *testing.T) {
 		}
 	}
 	assert.Positive(t, proxy.Cuts(), "the proxy cut no committed transaction (%d commits through it)", proxy.Commits())
+	rows, err := admin.Query(t.Context(), `SELECT attempt FROM `+probe)
+	require.NoError(t, err)
+	created, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	cutJobs := 0
+	for _, attempt := range created {
+		code, ok := stats.proxied[attempt]
+		require.True(t, ok, "attempt %d: no answer recorded", attempt)
+		if code/100 != 2 {
+			cutJobs++
+		}
+	}
+	assert.Positive(t, cutJobs, "no user created by the proxied replica (%d) committed with a 5xx answer", len(created))
 
-	t.Logf("%d welcome jobs, all completed; %d mails (%d to users deleted later, who were deleted before the job ran otherwise)",
+	t.Logf("proxy: %d commits, %d cut after committing, %d cut and rolled back; %d users created by the proxied replica, %d of them with their job in a cut transaction",
+		proxy.Commits(), proxy.Cuts(), proxy.Aborted(), len(created), cutJobs)
+	t.Logf("%d welcome jobs, each completed at its first attempt; %d mails, %d of them to users deleted after their job ran",
 		len(jobs), countMails(mails), sentToDeleted)
 }
 
@@ -263,12 +303,17 @@ func TestWelcomeOncePerUser(t *testing.T) {
 func sendAll(t *testing.T, ctx context.Context, replicas []*replica, secret string, copies []*clerkhook.Event, stats *senderStats, rng *rand.Rand) {
 	t.Helper()
 	// Each copy's replicas are drawn up front: rand.Rand is not safe for
-	// concurrent use.
+	// concurrent use. Half the first attempts go to the proxied replica,
+	// replicas[0], so that it creates enough users for some of them to
+	// commit in a cut transaction whatever the draw.
 	targets := make([][]int, len(copies))
 	for i := range targets {
 		targets[i] = make([]int, maxAttempts)
 		for a := range targets[i] {
 			targets[i][a] = rng.IntN(len(replicas))
+		}
+		if rng.IntN(2) == 0 {
+			targets[i][0] = 0
 		}
 	}
 	next := make(chan int)
@@ -283,13 +328,19 @@ func sendAll(t *testing.T, ctx context.Context, replicas []*replica, secret stri
 						break
 					}
 					stats.attempts.Add(1)
-					code := deliver(t, ctx, replicas[targets[i][a]].handler, secret, copies[i])
+					attempt, target := stats.attempt.Add(1), targets[i][a]
+					code := deliver(t, context.WithValue(ctx, attemptKey{}, attempt), replicas[target].handler, secret, copies[i])
+					stats.mu.Lock()
+					if code/100 != 2 {
+						stats.failures[code]++
+					}
+					if target == 0 {
+						stats.proxied[attempt] = code
+					}
+					stats.mu.Unlock()
 					if code/100 == 2 {
 						break
 					}
-					stats.mu.Lock()
-					stats.failures[code]++
-					stats.mu.Unlock()
 				}
 			}
 		})

@@ -8,7 +8,9 @@
 // it closes the client's connection, forwards the message that carries the
 // COMMIT, reads the server's answer without relaying it, and only then closes
 // the server's connection, so that the server has finished the commit before
-// it sees the client go.
+// it sees the client go. It drops the cancel request that pgx sends for a
+// connection it lost, which would otherwise reach the server through another
+// connection and could stop the COMMIT.
 //
 // It relays plain TCP only: the client must not ask for TLS (sslmode=disable).
 package cutproxy
@@ -55,7 +57,10 @@ type Proxy struct {
 	mu     sync.Mutex
 	closed bool
 	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	// cutKeys are the cancel keys (BackendKeyData) of the connections
+	// cut: a cancel request for one of them is dropped.
+	cutKeys map[string]bool
+	wg      sync.WaitGroup
 }
 
 // Listen starts a proxy on a free port of 127.0.0.1 that relays to the
@@ -70,7 +75,7 @@ func Listen(upstream string) (*Proxy, error) {
 	if strings.HasPrefix(upstream, "/") {
 		network = "unix"
 	}
-	p := &Proxy{ln: ln, upstream: upstream, network: network, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, upstream: upstream, network: network, conns: map[net.Conn]struct{}{}, cutKeys: map[string]bool{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -176,6 +181,9 @@ type conn struct {
 	// cut is closed by relayClient before it forwards the commit it cuts:
 	// from then on relayServer reads the server's answer and drops it.
 	cut chan struct{}
+	// key is the connection's cancel key, which relayServer reads from
+	// the server's BackendKeyData; guarded by p.mu.
+	key string
 }
 
 // relayClient forwards the client's messages to the server, watching for
@@ -196,12 +204,17 @@ func (c *conn) relayClient() {
 		c.p.untrack(c.server)
 		return
 	}
-	if _, err := c.server.Write(msg); err != nil {
+	if code == cancelRequest {
+		c.p.mu.Lock()
+		drop := c.p.cutKeys[string(msg[8:])]
+		c.p.mu.Unlock()
+		if !drop {
+			_, _ = c.server.Write(msg)
+		}
 		c.p.untrack(c.server)
 		return
 	}
-	if code == cancelRequest {
-		_, _ = io.Copy(c.server, r)
+	if _, err := c.server.Write(msg); err != nil {
 		c.p.untrack(c.server)
 		return
 	}
@@ -226,6 +239,9 @@ func (c *conn) relayClient() {
 		if pending && (typ == 'Q' || typ == 'S') {
 			pending = false
 			if c.cutThis() {
+				c.p.mu.Lock()
+				c.p.cutKeys[c.key] = true
+				c.p.mu.Unlock()
 				close(c.cut)
 				c.client.Close()
 				// The server goes on: relayServer closes it once it has
@@ -259,6 +275,11 @@ func (c *conn) relayServer() {
 		if err != nil {
 			c.client.Close()
 			return
+		}
+		if typ == 'K' {
+			c.p.mu.Lock()
+			c.key = string(msg[5:])
+			c.p.mu.Unlock()
 		}
 		select {
 		case <-c.cut:

@@ -89,9 +89,10 @@ func TestCut(t *testing.T) {
 		}
 		// The client saw its connection close before the server answered:
 		// the server's answer comes a little later.
-		require.Eventually(t, func() bool {
-			return proxy.Cuts() == cuts && proxy.Aborted() == aborted
-		}, 5*time.Second, time.Millisecond, "%s: cuts %d, aborted %d", step.name, proxy.Cuts(), proxy.Aborted())
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.Equal(c, cuts, proxy.Cuts(), "cut commits")
+			assert.Equal(c, aborted, proxy.Aborted(), "cut rollbacks")
+		}, 5*time.Second, time.Millisecond, step.name)
 		assert.Equal(t, step.committed, stored(id), step.name)
 	}
 	assert.Equal(t, int64(len(steps)), proxy.Commits())
