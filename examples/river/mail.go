@@ -24,7 +24,8 @@ type Welcome struct {
 }
 
 // Mailer sends welcome mails. Its errors must not quote the address, which
-// River records with the job and logs.
+// River records with the job and logs. An error matching errRejected is
+// permanent, and the job is cancelled instead of retried.
 type Mailer interface {
 	SendWelcome(ctx context.Context, w Welcome) error
 }
@@ -107,7 +108,10 @@ func (m *smtpMailer) SendWelcome(ctx context.Context, w Welcome) error {
 	if err := wc.Close(); err != nil {
 		return smtpError("DATA", err)
 	}
-	return smtpError("QUIT", c.Quit())
+	// The server has taken the mail: a failing QUIT must not fail the
+	// job, which River would run again, sending the mail twice.
+	_ = c.Quit()
+	return nil
 }
 
 // message returns the mail, headers and body, the body quoted-printable so
@@ -133,18 +137,22 @@ func (m *smtpMailer) message(w Welcome) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// errRefused is the error of a command the SMTP server refused.
-var errRefused = errors.New("smtp: the server refused the command")
+// The errors of a command the SMTP server refused: for good (a 5xx
+// reply), or for now (4xx).
+var (
+	errRejected = errors.New("smtp: the server rejected the command")
+	errDeferred = errors.New("smtp: the server deferred the command")
+)
 
 // smtpError keeps the reply code of a refusal and drops its text, which
 // often quotes the address.
 func smtpError(command string, err error) error {
 	var tp *textproto.Error
 	switch {
-	case err == nil:
-		return nil
+	case errors.As(err, &tp) && tp.Code >= 500:
+		return fmt.Errorf("%w: %s: %d", errRejected, command, tp.Code)
 	case errors.As(err, &tp):
-		return fmt.Errorf("%w: %s: %d", errRefused, command, tp.Code)
+		return fmt.Errorf("%w: %s: %d", errDeferred, command, tp.Code)
 	default:
 		return fmt.Errorf("smtp %s: %w", command, err)
 	}

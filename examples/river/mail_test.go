@@ -20,12 +20,13 @@ func TestSMTPMailer(t *testing.T) {
 	now := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 	w := Welcome{UserID: "user_1", To: "ada@example.com", FirstName: "Adä"}
 	tests := []struct {
-		name    string
-		rcpt    string // the server's answer to RCPT
-		refused bool
+		name string
+		rcpt string // the server's answer to RCPT
+		err  error
 	}{
-		{"accepted", "250 2.1.5 Ok", false},
-		{"recipient refused", "550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown", true},
+		{"accepted", "250 2.1.5 Ok", nil},
+		{"recipient rejected", "550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown", errRejected},
+		{"recipient deferred", "450 4.2.0 <ada@example.com>: Recipient address rejected: Greylisted", errDeferred},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,9 +34,9 @@ func TestSMTPMailer(t *testing.T) {
 			m := &smtpMailer{addr: addr, from: "welcome@example.com", now: func() time.Time { return now }}
 			err := m.SendWelcome(t.Context(), w)
 			msg := <-got
-			if tt.refused {
-				require.ErrorIs(t, err, errRefused)
-				assert.Contains(t, err.Error(), "RCPT: 550")
+			if tt.err != nil {
+				require.ErrorIs(t, err, tt.err)
+				assert.Contains(t, err.Error(), "RCPT: "+tt.rcpt[:3])
 				assert.NotContains(t, err.Error(), w.To, "the error quotes the address")
 				assert.Empty(t, msg.data)
 				return

@@ -31,9 +31,10 @@ func (WelcomeEmailArgs) Kind() string { return "welcome_email" }
 
 // welcomeHook returns the store's change hook: in the transaction that
 // stores a user created by a delivery, it inserts the user's welcome job,
-// so that the user and the job commit together or not at all. The store
-// reports a user as created once, whatever the order and the repetitions
-// of the deliveries, so the user gets one job.
+// so that the user and the job commit together or not at all (a hook run
+// that the store rolls back takes its job with it). The store reports a
+// user as created once, whatever the order and the repetitions of the
+// deliveries, so the user gets one job.
 func welcomeHook(jobs *river.Client[pgx.Tx]) pgxstore.ChangeHook {
 	return func(ctx context.Context, tx pgx.Tx, c pgxstore.Change) error {
 		// Backfill's writes carry no delivery id, and send no mail: the
@@ -65,9 +66,10 @@ type welcomeWorker struct {
 }
 
 // Work sends the mail to the user's primary address as stored now, or
-// nothing when the user has been deleted or has no address. A failure is
-// retried by River, which is why it may send a mail twice: when the mail
-// went out and the job's completion was then lost.
+// nothing when the user has been deleted or has no address. River runs the
+// job again when it fails, or when the process dies before River records
+// its completion, so a mail that went out just before that goes out twice;
+// a mail the server rejected for good cancels the job.
 func (w *welcomeWorker) Work(ctx context.Context, job *river.Job[WelcomeEmailArgs]) error {
 	u, err := w.users.User(ctx, job.Args.UserID)
 	if errors.Is(err, clerkhook.ErrUserNotFound) {
@@ -86,5 +88,9 @@ func (w *welcomeWorker) Work(ctx context.Context, job *river.Job[WelcomeEmailArg
 	if u.FirstName != nil {
 		name = *u.FirstName
 	}
-	return w.mailer.SendWelcome(ctx, Welcome{UserID: u.ID, To: to, FirstName: name})
+	err = w.mailer.SendWelcome(ctx, Welcome{UserID: u.ID, To: to, FirstName: name})
+	if errors.Is(err, errRejected) {
+		return river.JobCancel(err)
+	}
+	return err
 }

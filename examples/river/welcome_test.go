@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -101,4 +102,30 @@ func TestWelcomeReadsTheUserWhenItRuns(t *testing.T) {
 	}
 	want := map[string][]Welcome{moved.ID: {{UserID: moved.ID, To: newAddress, FirstName: *moved.FirstName}}}
 	assert.Equal(t, want, mailer.mails())
+}
+
+// rejectingMailer fails every mail as an SMTP server that rejects the
+// recipient does.
+type rejectingMailer struct{}
+
+func (rejectingMailer) SendWelcome(context.Context, Welcome) error {
+	return fmt.Errorf("%w: RCPT: 550", errRejected)
+}
+
+// TestWelcomeRejectedMailCancelsTheJob checks that a mail the server
+// rejected for good is not retried.
+func TestWelcomeRejectedMailCancelsTheJob(t *testing.T) {
+	secret := clerkhooktest.NewSecret()
+	r := newTestReplica(t, secret, rejectingMailer{})
+	evt, err := clerkhooktest.UserCreated()
+	require.NoError(t, err)
+	mustDeliver(t, r.handler, secret, evt)
+	startJobs(t, r.replica)
+	waitJobsDone(t, r.pool, r.riverSchema, 10*time.Second)
+	jobs := welcomeJobs(t, r.pool, r.riverSchema)
+	require.Len(t, jobs, 1)
+	for id, js := range jobs {
+		require.Len(t, js, 1, id)
+		assert.Equal(t, welcomeJob{userID: id, state: "cancelled", attempt: 1}, js[0])
+	}
 }
