@@ -222,73 +222,7 @@ func testReplicas(t *testing.T, level string) {
 	}
 	migrating.Wait()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
-	var refused atomic.Int64
-	// send delivers d to one replica and reports whether it was accepted.
-	send := func(d signedDelivery, replica int) (bool, error) {
-		req, err := http.NewRequest(http.MethodPost, urls[replica%replicas], bytes.NewReader(d.body))
-		if err != nil {
-			return false, err
-		}
-		for k, v := range d.header {
-			req.Header[k] = v
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return false, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		switch resp.StatusCode {
-		case http.StatusOK:
-			return true, nil
-		case http.StatusConflict, http.StatusInternalServerError, http.StatusServiceUnavailable:
-			refused.Add(1)
-			return false, nil // Svix retries these.
-		default:
-			return false, fmt.Errorf("delivery of a %s event: status %d", d.eventType, resp.StatusCode)
-		}
-	}
-	jobs := make(chan int)
-	go func() {
-		defer close(jobs)
-		for i := range hist.deliveries {
-			jobs <- i
-		}
-	}()
-	start := time.Now()
-	run(t, clients, func(int) error {
-		var retry []int
-		for i := range jobs {
-			ok, err := send(hist.deliveries[i], i)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				retry = append(retry, i)
-			}
-		}
-		for pass := 1; len(retry) > 0; pass++ {
-			if pass > maxPasses {
-				return fmt.Errorf("%d deliveries still refused after %d passes", len(retry), maxPasses)
-			}
-			var again []int
-			for _, i := range retry {
-				ok, err := send(hist.deliveries[i], i+pass)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					again = append(again, i)
-				}
-			}
-			retry = again
-		}
-		return nil
-	})
-	t.Logf("%d deliveries in %v, %d attempts refused and retried", len(hist.deliveries), time.Since(start), refused.Load())
+	deliverToReplicas(t, urls, hist.deliveries, clients, maxPasses)
 
 	f := &fixture{store: pgxstore.New(setup, pgxstore.WithSchema(schema)), pool: setup, schema: schema}
 	ctx := context.Background()
@@ -354,4 +288,79 @@ func testReplicas(t *testing.T, level string) {
 		return true
 	})
 	assert.Equal(t, len(want), ran, "deliveries whose event handlers ran")
+}
+
+// deliverToReplicas sends the deliveries to the replicas' urls from
+// concurrent clients, in turn, each to the replica of its index, and
+// retries what Svix retries (409, 500, 503) on the next replica, at most
+// maxPasses times.
+func deliverToReplicas(t *testing.T, urls []string, deliveries []signedDelivery, clients, maxPasses int) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	var refused atomic.Int64
+	// send delivers d to one replica and reports whether it was accepted.
+	send := func(d signedDelivery, replica int) (bool, error) {
+		req, err := http.NewRequest(http.MethodPost, urls[replica%len(urls)], bytes.NewReader(d.body))
+		if err != nil {
+			return false, err
+		}
+		for k, v := range d.header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			return true, nil
+		case http.StatusConflict, http.StatusInternalServerError, http.StatusServiceUnavailable:
+			refused.Add(1)
+			return false, nil // Svix retries these.
+		default:
+			return false, fmt.Errorf("delivery of a %s event: status %d", d.eventType, resp.StatusCode)
+		}
+	}
+	jobs := make(chan int)
+	go func() {
+		defer close(jobs)
+		for i := range deliveries {
+			jobs <- i
+		}
+	}()
+	start := time.Now()
+	run(t, clients, func(int) error {
+		var retry []int
+		for i := range jobs {
+			ok, err := send(deliveries[i], i)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				retry = append(retry, i)
+			}
+		}
+		for pass := 1; len(retry) > 0; pass++ {
+			if pass > maxPasses {
+				return fmt.Errorf("%d deliveries still refused after %d passes", len(retry), maxPasses)
+			}
+			var again []int
+			for _, i := range retry {
+				ok, err := send(deliveries[i], i+pass)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					again = append(again, i)
+				}
+			}
+			retry = again
+		}
+		return nil
+	})
+	t.Logf("%d deliveries in %v, %d attempts refused and retried", len(deliveries), time.Since(start), refused.Load())
+
 }
