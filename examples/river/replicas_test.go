@@ -303,16 +303,17 @@ func TestWelcomeOncePerUser(t *testing.T) {
 func sendAll(t *testing.T, ctx context.Context, replicas []*replica, secret string, copies []*clerkhook.Event, stats *senderStats, rng *rand.Rand) {
 	t.Helper()
 	// Each copy's replicas are drawn up front: rand.Rand is not safe for
-	// concurrent use. Half the first attempts go to the proxied replica,
-	// replicas[0], so that it creates enough users for some of them to
-	// commit in a cut transaction whatever the draw.
+	// concurrent use. Three first attempts in four go to the proxied
+	// replica, replicas[0], so that it creates users in enough
+	// transactions (the group commit puts several in one) for some of
+	// them to be cut whatever the draw.
 	targets := make([][]int, len(copies))
 	for i := range targets {
 		targets[i] = make([]int, maxAttempts)
 		for a := range targets[i] {
 			targets[i][a] = rng.IntN(len(replicas))
 		}
-		if rng.IntN(2) == 0 {
+		if rng.IntN(4) != 0 {
 			targets[i][0] = 0
 		}
 	}
