@@ -57,10 +57,22 @@ func Connect(tb testing.TB, configure func(*pgxpool.Config)) *pgxpool.Pool {
 // quoting, which checks that the code under test quotes it.
 func FreshSchema(tb testing.TB, pool *pgxpool.Pool) string {
 	tb.Helper()
+	return freshSchema(tb, pool, "clerkhook Test ")
+}
+
+// FreshPlainSchema is [FreshSchema] with a name that needs no quoting, for
+// code that takes only plain identifiers, such as River's.
+func FreshPlainSchema(tb testing.TB, pool *pgxpool.Pool) string {
+	tb.Helper()
+	return freshSchema(tb, pool, "clerkhook_test_")
+}
+
+func freshSchema(tb testing.TB, pool *pgxpool.Pool, prefix string) string {
+	tb.Helper()
 	b := make([]byte, 6)
 	_, err := rand.Read(b)
 	require.NoError(tb, err)
-	name := "clerkhook Test " + hex.EncodeToString(b)
+	name := prefix + hex.EncodeToString(b)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
