@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/clerkhook/clerkhook"
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/internal/pgtest"
+	"github.com/clerkhook/clerkhook/internal/shuffle"
 	"github.com/clerkhook/clerkhook/pgxstore"
 )
 
@@ -47,7 +47,7 @@ type history struct {
 }
 
 // newHistory invents the history of the given number of users, signed with
-// secret, in a random order with duplicates (see shuffleWithDuplicates).
+// secret, in a random order with duplicates (see shuffle.WithDuplicates).
 func newHistory(t *testing.T, r *rand.Rand, secret string, users int, dupRate float64) *history {
 	signer, err := clerkhooktest.NewSigner(secret)
 	require.NoError(t, err)
@@ -126,31 +126,8 @@ func newHistory(t *testing.T, r *rand.Rand, secret string, users int, dupRate fl
 		}
 		h.memberships[key] = final
 	}
-	h.deliveries = shuffleWithDuplicates(r, h.deliveries, dupRate)
+	h.deliveries = shuffle.WithDuplicates(r, h.deliveries, dupRate)
 	return h
-}
-
-// shuffleWithDuplicates returns ds in a random order, with one delivery in
-// dupRate sent twice: half of the copies right after the first, so that
-// both attempts are processed at the same time, the others anywhere.
-func shuffleWithDuplicates(r *rand.Rand, ds []signedDelivery, dupRate float64) []signedDelivery {
-	r.Shuffle(len(ds), func(i, j int) { ds[i], ds[j] = ds[j], ds[i] })
-	out := make([]signedDelivery, 0, len(ds)+int(float64(len(ds))*dupRate*1.5))
-	var anywhere []signedDelivery
-	for _, d := range ds {
-		out = append(out, d)
-		if r.Float64() < dupRate {
-			if r.IntN(2) == 0 {
-				out = append(out, d)
-			} else {
-				anywhere = append(anywhere, d)
-			}
-		}
-	}
-	for _, d := range anywhere {
-		out = slices.Insert(out, r.IntN(len(out)+1), d)
-	}
-	return out
 }
 
 func upsertType(v int, created, updated string) string {

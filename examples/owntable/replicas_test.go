@@ -21,6 +21,7 @@ import (
 
 	"github.com/clerkhook/clerkhook/clerkhooktest"
 	"github.com/clerkhook/clerkhook/internal/pgtest"
+	"github.com/clerkhook/clerkhook/internal/shuffle"
 )
 
 // TestReplicasConverge runs four copies of the program over one schema and
@@ -101,7 +102,7 @@ func TestReplicasConverge(t *testing.T) {
 	for _, s := range before {
 		targets = slices.DeleteFunc(targets, func(id string) bool { return id == s.a.user })
 	}
-	history = shuffleWithDuplicates(r, history, 0.15)
+	history = shuffle.WithDuplicates(r, history, 0.15)
 	var steps []step
 	for i := range history {
 		steps = append(steps, step{d: &history[i]})
@@ -110,8 +111,8 @@ func TestReplicasConverge(t *testing.T) {
 			targets = targets[1:]
 		}
 	}
-	phases := [][]step{stepsOf(shuffleWithDuplicates(r, deletedFirst, 0.15)), steps, before,
-		stepsOf(shuffleWithDuplicates(r, last, 0.15))}
+	phases := [][]step{stepsOf(shuffle.WithDuplicates(r, deletedFirst, 0.15)), steps, before,
+		stepsOf(shuffle.WithDuplicates(r, last, 0.15))}
 
 	setupPool := pgtest.Connect(t, nil)
 	schema := pgtest.FreshSchema(t, setupPool)
@@ -341,27 +342,4 @@ func stepsOf(ds []delivery) []step {
 		steps[i] = step{d: &ds[i]}
 	}
 	return steps
-}
-
-// shuffleWithDuplicates returns ds in a random order, with one delivery in
-// dupRate sent twice: half of the copies right after the first, so that
-// both attempts are processed at the same time, the others anywhere.
-func shuffleWithDuplicates(r *rand.Rand, ds []delivery, dupRate float64) []delivery {
-	r.Shuffle(len(ds), func(i, j int) { ds[i], ds[j] = ds[j], ds[i] })
-	out := make([]delivery, 0, len(ds)+int(float64(len(ds))*dupRate*1.5))
-	var anywhere []delivery
-	for _, d := range ds {
-		out = append(out, d)
-		if r.Float64() < dupRate {
-			if r.IntN(2) == 0 {
-				out = append(out, d)
-			} else {
-				anywhere = append(anywhere, d)
-			}
-		}
-	}
-	for _, d := range anywhere {
-		out = slices.Insert(out, r.IntN(len(out)+1), d)
-	}
-	return out
 }
