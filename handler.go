@@ -57,11 +57,7 @@ type Handler struct {
 	writer      DeliveryWriter
 	// inline is set for a NonBlockingStore: its deliveries without event
 	// handlers skip the goroutine that enforces the deadline.
-	inline bool
-	// eventless is set when only MemoryStores are called, which never read
-	// the event of EventFromContext: the deliveries without event handlers
-	// then skip the context that carries it.
-	eventless     bool
+	inline        bool
 	eventHandlers map[string][]eventHandler
 	observers     []func(context.Context, Observation)
 	logger        *slog.Logger
@@ -99,9 +95,6 @@ func newHandler(v *Verifier, store UserStore, c *config) *Handler {
 		nb, ok := c.dedup.(NonBlockingStore)
 		h.dedup, h.writer, h.inline = c.dedup, nil, h.inline && ok && nb.NonBlocking()
 	}
-	_, memory := store.(*MemoryStore)
-	_, memoryLedger := h.dedup.(*MemoryStore)
-	h.eventless = memory && (h.dedup == nil || memoryLedger)
 	return h
 }
 
@@ -523,9 +516,7 @@ func membershipDeletedAt(evt *Event, m *OrganizationMembership) time.Time {
 // of a [NonBlockingStore], with no event handler, run on the caller's.
 // The work's context carries the event, for [EventFromContext].
 func (h *Handler) process(ctx context.Context, d *delivery, w *work) {
-	if !h.eventless || len(w.handlers) > 0 {
-		ctx = context.WithValue(ctx, eventContextKey{}, d.event)
-	}
+	ctx = context.WithValue(ctx, eventContextKey{}, d.event)
 	if h.inline && len(w.handlers) == 0 {
 		h.runRecovered(ctx, d.event, w, d)
 		return
