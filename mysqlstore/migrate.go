@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
@@ -42,7 +43,7 @@ func Migrations() fs.FS {
 // changed (the driver's clientFoundRows): the Store could not tell a
 // refused write or claim from an applied one.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := sqlstore.ReadMigrations(Migrations())
+	ms, err := sqlfiles.Read(Migrations())
 	if err != nil {
 		return errorf("migrate", err)
 	}
@@ -89,7 +90,7 @@ func checkChangedRows(ctx context.Context, conn *sql.Conn) error {
 }
 
 // migrate applies the migrations of ms that conn's database lacks.
-func migrate(ctx context.Context, conn *sql.Conn, ms []sqlstore.Migration) (err error) {
+func migrate(ctx context.Context, conn *sql.Conn, ms []sqlfiles.Migration) (err error) {
 	var locked sql.NullInt64
 	lock := `CONCAT('clerkhook_migrate.', DATABASE())`
 	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+lock+`, 60)`).Scan(&locked); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkhook/clerkhook/internal/pgtest"
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 )
 
 // TestMigrateLedgerParts runs migrations shaped as future ones may be, a
@@ -77,10 +78,10 @@ func TestMigrateLedgerParts(t *testing.T) {
 // holding rest, then the ledger part after ledgerMarker if ledger is not
 // empty.
 func newMigration(version int, name, rest, ledger string) migration {
-	m := migration{version: version, name: name, sql: "-- +goose Up\n" + rest}
+	m := migration{Migration: sqlfiles.Migration{Version: version, Name: name, SQL: "-- +goose Up\n" + rest}}
 	if ledger != "" {
 		m.ledger = ledgerMarker + ledger
-		m.sql += m.ledger
+		m.SQL += m.ledger
 	}
 	return m
 }
@@ -97,10 +98,10 @@ func TestMigrationsLedgerParts(t *testing.T) {
 			if strings.HasPrefix(line, "--") || strings.TrimSpace(line) == "" || strings.HasPrefix(line, " ") || strings.HasPrefix(line, ");") {
 				continue
 			}
-			assert.Contains(t, line, "clerk_webhook_deliveries", "%s: the ledger part has only the ledger's statements", m.name)
+			assert.Contains(t, line, "clerk_webhook_deliveries", "%s: the ledger part has only the ledger's statements", m.Name)
 		}
 		for line := range strings.Lines(m.rest()) {
-			assert.NotContains(t, line, "clerk_webhook_deliveries", "%s: the store's part leaves the ledger alone", m.name)
+			assert.NotContains(t, line, "clerk_webhook_deliveries", "%s: the store's part leaves the ledger alone", m.Name)
 		}
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 )
 
 //go:embed migrations/*.sql
@@ -50,39 +51,26 @@ const ledgerMarker = "-- clerkhook:ledger\n"
 
 // migration is one file of Migrations.
 type migration struct {
-	version int
-	name    string
-	sql     string
-	// ledger is the part of sql from ledgerMarker to its end, or "".
+	sqlfiles.Migration
+	// ledger is the part of SQL from ledgerMarker to its end, or "".
 	ledger string
 }
 
 // rest returns the statements of m that are not the ledger's.
-func (m migration) rest() string { return m.sql[:len(m.sql)-len(m.ledger)] }
+func (m migration) rest() string { return m.SQL[:len(m.SQL)-len(m.ledger)] }
 
 // migrations returns the embedded migrations sorted by version.
 func migrations() ([]migration, error) {
-	fsys := Migrations()
-	names, err := fs.Glob(fsys, "*.sql")
+	files, err := sqlfiles.Read(Migrations())
 	if err != nil {
 		return nil, err
 	}
-	ms := make([]migration, 0, len(names))
-	for _, name := range names { // fs.Glob sorts, and versions are zero-padded.
-		prefix, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name does not start with a version", name)
+	ms := make([]migration, len(files))
+	for i, f := range files {
+		ms[i].Migration = f
+		if j := strings.Index(f.SQL, ledgerMarker); j >= 0 {
+			ms[i].ledger = f.SQL[j:]
 		}
-		sql, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		m := migration{version: v, name: name, sql: string(sql)}
-		if i := strings.Index(m.sql, ledgerMarker); i >= 0 {
-			m.ledger = m.sql[i:]
-		}
-		ms = append(ms, m)
 	}
 	return ms, nil
 }
@@ -157,7 +145,7 @@ func migrateTx(ctx context.Context, tx pgx.Tx, schema string, ms []migration, le
 		applied, record, recordExists = ledgerApplied, ledgerVersions, ledgerVersionsExist
 	}
 	// ms is sorted by version.
-	next := slices.IndexFunc(ms, func(m migration) bool { return m.version > applied })
+	next := slices.IndexFunc(ms, func(m migration) bool { return m.Version > applied })
 	if next < 0 {
 		return nil
 	}
@@ -182,19 +170,19 @@ func migrateTx(ctx context.Context, tx pgx.Tx, schema string, ms []migration, le
 		return err
 	}
 	for _, m := range ms[next:] {
-		sql := m.sql
+		sql := m.SQL
 		switch {
 		case ledgerOnly:
 			sql = m.ledger
-		case m.version <= ledgerApplied:
+		case m.Version <= ledgerApplied:
 			sql = m.rest()
 		}
 		if sql != "" {
 			if _, err := tx.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+record+` (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+record+` (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"io/fs"
 
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 	"github.com/clerkhook/clerkhook/internal/sqlstore"
 )
 
@@ -31,7 +32,7 @@ func Migrations() fs.FS {
 // migration once. It never goes back: a program still running an older
 // version of this package leaves a newer schema alone.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := sqlstore.ReadMigrations(Migrations())
+	ms, err := sqlfiles.Read(Migrations())
 	if err != nil {
 		return errorf("migrate", err)
 	}

@@ -4,40 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 )
-
-// Migration is one file of a store's migrations.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-// ReadMigrations returns the files *.sql of fsys, each named VERSION_name.sql,
-// sorted by version.
-func ReadMigrations(fsys fs.FS) ([]Migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]Migration, 0, len(names))
-	for _, name := range names { // fs.Glob sorts, and versions are zero-padded.
-		prefix, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name does not start with a version", name)
-		}
-		text, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: name, SQL: string(text)})
-	}
-	return ms, nil
-}
 
 // Conn is a transaction or a connection: what [Migrate] runs its statements
 // on.
@@ -52,7 +21,7 @@ type Conn interface {
 // ran. A migration runs as one statement, or as the statements split
 // returns when split is not nil. The caller holds the lock that keeps
 // other processes from migrating at the same time.
-func Migrate(ctx context.Context, c Conn, createVersions string, ms []Migration, split func(string) []string) error {
+func Migrate(ctx context.Context, c Conn, createVersions string, ms []sqlfiles.Migration, split func(string) []string) error {
 	if _, err := c.ExecContext(ctx, createVersions); err != nil {
 		return err
 	}

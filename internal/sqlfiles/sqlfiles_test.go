@@ -1,4 +1,4 @@
-package sqlstore_test
+package sqlfiles_test
 
 import (
 	"testing"
@@ -7,28 +7,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/clerkhook/clerkhook/internal/sqlstore"
+	"github.com/clerkhook/clerkhook/internal/sqlfiles"
 )
 
-func TestReadMigrations(t *testing.T) {
+func TestRead(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		files fstest.MapFS
-		want  []sqlstore.Migration
+		want  []sqlfiles.Migration
 	}{
 		{"sorted by version, other files left out", fstest.MapFS{
 			"0002_b.sql": {Data: []byte("B")},
 			"0001_a.sql": {Data: []byte("A")},
 			"README.md":  {Data: []byte("not a migration")},
-		}, []sqlstore.Migration{{Version: 1, Name: "0001_a.sql", SQL: "A"}, {Version: 2, Name: "0002_b.sql", SQL: "B"}}},
-		{"none", fstest.MapFS{}, []sqlstore.Migration{}},
+		}, []sqlfiles.Migration{{Version: 1, Name: "0001_a.sql", SQL: "A"}, {Version: 2, Name: "0002_b.sql", SQL: "B"}}},
+		{"none", fstest.MapFS{}, []sqlfiles.Migration{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := sqlstore.ReadMigrations(c.files)
+			got, err := sqlfiles.Read(c.files)
 			require.NoError(t, err)
 			assert.Equal(t, c.want, got)
 		})
 	}
-	_, err := sqlstore.ReadMigrations(fstest.MapFS{"create_tables.sql": {Data: []byte("A")}})
+	_, err := sqlfiles.Read(fstest.MapFS{"create_tables.sql": {Data: []byte("A")}})
 	assert.ErrorContains(t, err, "does not start with a version")
 }
